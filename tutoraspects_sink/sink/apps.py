@@ -1,0 +1,31 @@
+"""Django app config of the sink app, as an Open edX plugin app (edx-django-utils)."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from edx_django_utils.plugins import PluginSettings
+
+
+class AspectsSinkConfig(AppConfig):
+    """Registers settings through the plugin framework and connects receivers when ready."""
+
+    name = "tutoraspects_sink.sink"
+    label = "aspects_sink"
+    verbose_name = "Aspects ClickHouse sinks"
+
+    plugin_app = {  # noqa: RUF012 - the plugin framework reads this class attribute
+        PluginSettings.CONFIG: {
+            project: {
+                "common": {PluginSettings.RELATIVE_PATH: "settings.common"},
+                "production": {PluginSettings.RELATIVE_PATH: "settings.production"},
+            }
+            for project in ("lms.djangoapp", "cms.djangoapp")
+        },
+    }
+
+    def ready(self) -> None:
+        # Signal receivers are connected here rather than through PluginSignals: a signal
+        # missing on this platform release must disable one sink, not crash startup.
+        from . import signals, tasks  # noqa: F401
+
+        signals.connect_receivers()

@@ -1,0 +1,76 @@
+"""Queue sink work after the database transaction commits, batched, never raising.
+
+Signal handlers run inside LMS/CMS requests. Work is queued with ``transaction.on_commit`` so
+that a worker never reads a row its request has not committed yet (nor one it rolled back),
+and every key touched in one transaction goes out in one task per sink, not one per signal.
+A failure to queue (broker down) is logged and swallowed: the request must succeed, and the
+backfill command repairs what did not get through.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+_local = threading.local()
+
+
+def _pending() -> defaultdict[tuple[str, str], set[str]]:
+    if not hasattr(_local, "pending"):
+        _local.pending = defaultdict(set)
+    return _local.pending
+
+
+def enqueue(sink_name: str, keys: Iterable[Any], by: str = "key") -> None:
+    """Dump ``keys`` of ``sink_name`` once the current transaction commits.
+
+    ``by`` is ``"key"`` (the sink's own keys) or ``"user"`` (every object of these users).
+    """
+    try:
+        _pending()[(sink_name, by)].update(str(key) for key in keys)
+        # One callback per call: if the savepoint that registered an earlier callback rolls
+        # back, Django drops that callback, and this one still flushes the batch.
+        transaction.on_commit(flush)
+    except Exception:
+        log.exception("Could not schedule ClickHouse sink work for %s", sink_name)
+
+
+def enqueue_task(task_name: str, **kwargs: Any) -> None:
+    """Send one task after commit (retirement, catalog changes), never raising."""
+
+    def send() -> None:
+        _send(task_name, kwargs)
+
+    try:
+        transaction.on_commit(send)
+    except Exception:
+        log.exception("Could not schedule ClickHouse sink task %s", task_name)
+
+
+def flush() -> None:
+    """Send one task per (sink, lookup) with every key gathered so far."""
+    pending = _pending()
+    batches = [(sink, by, sorted(keys)) for (sink, by), keys in pending.items() if keys]
+    pending.clear()
+    for sink_name, by, keys in batches:
+        _send("dump", {"sink_name": sink_name, "keys": keys, "by": by})
+
+
+def _send(task_name: str, kwargs: Mapping[str, Any]) -> None:
+    from . import tasks
+
+    task = getattr(tasks, task_name)
+    try:
+        task.apply_async(kwargs=dict(kwargs), **tasks.routing())
+    except Exception as error:
+        log.error(
+            "Could not queue ClickHouse sink task %s (%s): %s; run dump_data_to_clickhouse "
+            "to repair", task_name, kwargs.get("sink_name", ""), type(error).__name__,
+        )  # fmt: skip

@@ -1,0 +1,97 @@
+"""The thin adapter between the sinks and edx-platform.
+
+Everything the sinks need from the platform goes through here: models (named by
+``EVENT_SINK_CLICKHOUSE_MODEL_CONFIG``, so no platform import is hard-coded), the modulestore,
+and the block types that live outside the course tree. Nothing here is imported at module
+load, so the app starts on any platform release; a missing piece disables what needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+# Used when the platform does not say: edx-platform's own list in Verawood
+# (xmodule.modulestore.store_utilities.DETACHED_XBLOCK_TYPES).
+FALLBACK_DETACHED_BLOCK_TYPES = frozenset({"about", "course_info", "static_tab"})
+
+
+@cache
+def get_model(key: str) -> Any | None:
+    """Return the model class configured for ``key``, or None (logged once) if unavailable."""
+    config = getattr(settings, "EVENT_SINK_CLICKHOUSE_MODEL_CONFIG", {}).get(key)
+    if not config:
+        log.warning("Event sink model %r has no entry in EVENT_SINK_CLICKHOUSE_MODEL_CONFIG", key)
+        return None
+    try:
+        module = importlib.import_module(config["module"])
+        return getattr(module, config["model"])
+    except (ImportError, AttributeError, KeyError) as error:
+        log.warning(
+            "Event sink model %r (%s.%s) is not available, its sink is disabled: %s",
+            key, config.get("module"), config.get("model"), error,
+        )  # fmt: skip
+        return None
+
+
+def modulestore() -> Any:
+    """The platform's modulestore (CMS and LMS both can read published courses)."""
+    from xmodule.modulestore.django import modulestore as platform_modulestore
+
+    return platform_modulestore()
+
+
+def published_only_revision() -> Any:
+    from xmodule.modulestore import ModuleStoreEnum
+
+    return ModuleStoreEnum.RevisionOption.published_only
+
+
+@cache
+def detached_block_types() -> frozenset[str]:
+    """Block types that are part of a course but not of its outline (tabs, about pages...)."""
+    try:
+        from xmodule.modulestore.store_utilities import DETACHED_XBLOCK_TYPES
+    except ImportError:
+        return FALLBACK_DETACHED_BLOCK_TYPES
+    return frozenset(DETACHED_XBLOCK_TYPES)
+
+
+def ccx_enabled() -> bool:
+    return bool(getattr(settings, "FEATURES", {}).get("CUSTOM_COURSES_EDX", False))
+
+
+def ccx_course_keys(course_key: Any) -> list[str]:
+    """Keys of the CCX courses built on ``course_key`` (empty when CCX is off or absent)."""
+    model = get_model("custom_course_edx") if ccx_enabled() else None
+    if model is None:
+        return []
+    try:
+        from ccx_keys.locator import CCXLocator
+    except ImportError:
+        return []
+    ccx_ids = model.objects.filter(course_id=course_key).values_list("id", flat=True)
+    return [str(CCXLocator.from_course_locator(course_key, ccx_id)) for ccx_id in ccx_ids]
+
+
+def retired_username_prefix() -> str:
+    """Users renamed with this prefix are retired: no sink may write them again."""
+    return str(getattr(settings, "RETIRED_USERNAME_PREFIX", "retired__user_"))
+
+
+def import_object(path: str) -> Any | None:
+    """Import ``package.module.NAME``; None (with a warning) when this platform lacks it."""
+    module_path, _, name = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_path), name)
+    except (ImportError, AttributeError) as error:
+        log.warning(
+            "%s is not available here; its sink receiver is not connected (%s)", path, error
+        )
+        return None

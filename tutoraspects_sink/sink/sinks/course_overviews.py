@@ -1,0 +1,189 @@
+"""Course structure: one ``course_overviews`` row and one ``course_blocks`` row per block.
+
+Blocks are numbered by a depth-first, pre-order walk of the published course, which is what
+gives dashboards "1:2:3 - Video title" labels and the videos nobody watched. The blocks of a
+dump are written before its course row, so a course row always marks a complete snapshot:
+if the block insert fails, the course still looks out of date and is dumped again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from opaque_keys.edx.keys import CourseKey
+
+from .. import platform, writer
+from .base import DumpResult, DumpStamp, Sink, text
+
+COURSE_COLUMNS = (
+    "org", "course_key", "display_name", "course_start", "course_end", "enrollment_start",
+    "enrollment_end", "self_paced", "course_data_json", "created", "modified", "dump_id",
+    "time_last_dumped",
+)  # fmt: skip
+BLOCK_COLUMNS = (
+    "org", "course_key", "location", "display_name", "xblock_data_json", "order", "edited_on",
+    "dump_id", "time_last_dumped",
+)  # fmt: skip
+
+# CourseOverview attributes kept in course_data_json (the ones the old sink kept).
+COURSE_DATA_FIELDS = (
+    "advertised_start", "announcement", "lowest_passing_grade", "invitation_only",
+    "max_student_enrollments_allowed", "effort", "enable_proctored_exams",
+    "entrance_exam_enabled", "external_id", "language", "catalog_visibility",
+)  # fmt: skip
+
+# What each structural block type advances in the section:subsection:unit numbering.
+_LEVEL_OF = {"chapter": 0, "sequential": 1, "vertical": 2}
+
+
+def _json_default(value: Any) -> str:
+    return str(value)
+
+
+def _block_type(block: Any) -> str:
+    return str(block.location.block_type)
+
+
+def _location(block: Any) -> str:
+    # Drafts and published versions share a location; branch/version must not leak into it.
+    return str(block.location.for_branch(None))
+
+
+def walk_outline(course: Any) -> Iterator[Any]:
+    """Yield the course's blocks depth-first, pre-order, children in their course order.
+
+    Iterative rather than recursive: a 20,000-block course must not depend on the
+    interpreter's recursion limit.
+    """
+    stack = [course]
+    while stack:
+        block = stack.pop()
+        yield block
+        children = block.get_children()
+        stack.extend(reversed(children))
+
+
+class CourseOverviewSink(Sink):
+    """Dumps a published course: its blocks, then its overview row."""
+
+    name = "course_overviews"
+    model_key = "course_overviews"
+    table = "course_overviews"
+    blocks_table = "course_blocks"
+    key_column = "course_key"
+
+    def dump_keys(
+        self, keys: Sequence[Any], catalog: Mapping[str, Any] | None = None
+    ) -> DumpResult:
+        """Dump each course, then the CCX courses built on it (when CCX is enabled)."""
+        result = DumpResult()
+        for key in keys:
+            course_key = CourseKey.from_string(str(key))
+            result.rows += self.dump_course(course_key, catalog)
+            result.keys.append(str(key))
+            for ccx_key in platform.ccx_course_keys(course_key):
+                result.rows += self.dump_course(CourseKey.from_string(ccx_key))
+                result.keys.append(ccx_key)
+        return result
+
+    def overview(self, course_key: Any) -> Any | None:
+        """The CourseOverview of ``course_key``; CCX overviews are created on first use."""
+        overview = self.model.objects.filter(id=course_key).first()
+        if overview is None and hasattr(self.model, "get_from_id"):
+            try:
+                overview = self.model.get_from_id(course_key)
+            except self.model.DoesNotExist:
+                return None
+        return overview
+
+    def dump_course(self, course_key: Any, catalog: Mapping[str, Any] | None = None) -> int:
+        """Write one snapshot of ``course_key``; return the number of rows written (0 if gone)."""
+        overview = self.overview(course_key)
+        store = platform.modulestore()
+        course = store.get_course(
+            course_key, depth=None, revision=platform.published_only_revision()
+        )
+        if overview is None or course is None:
+            return 0
+        stamp = DumpStamp.new()
+        blocks = self.block_rows(course_key, course, store, stamp)
+        writer.insert_rows(self.blocks_table, BLOCK_COLUMNS, blocks)
+        writer.insert_rows(self.table, COURSE_COLUMNS, [self.course_row(overview, stamp, catalog)])
+        return len(blocks) + 1
+
+    def block_rows(
+        self, course_key: Any, course: Any, store: Any, stamp: DumpStamp
+    ) -> list[tuple[Any, ...]]:
+        """Serialize the outline then the detached blocks, numbered as dashboards expect."""
+        detached_types = platform.detached_block_types()
+        org, course_id, course_part, run = (
+            course_key.org,
+            str(course_key),
+            course_key.course,
+            course_key.run,
+        )
+        rows: list[tuple[Any, ...]] = []
+        numbering = [0, 0, 0]
+
+        def add(block: Any, parent: str, position: list[int], detached: bool) -> None:
+            data = {
+                "course": course_part,
+                "run": run,
+                "block_type": _block_type(block),
+                "detached": int(detached),
+                "graded": int(bool(getattr(block, "graded", False))),
+                "completion_mode": text(getattr(block, "completion_mode", "")),
+                "section": position[0],
+                "subsection": position[1],
+                "unit": position[2],
+                "parent": parent,
+            }
+            rows.append((
+                org, course_id, _location(block), block.display_name_with_default,
+                json.dumps(data, default=_json_default), len(rows) + 1,
+                text(getattr(block, "edited_on", "")), stamp.dump_id, stamp.time_last_dumped,
+            ))  # fmt: skip
+
+        parents: dict[str, str] = {}
+        for block in walk_outline(course):
+            location = _location(block)
+            for child in block.children:
+                parents[str(child.for_branch(None))] = location
+            level = _LEVEL_OF.get(_block_type(block))
+            if level is not None:
+                numbering[level] += 1
+                numbering[level + 1 :] = [0] * (2 - level)
+            add(block, parents.get(location, ""), numbering, detached=False)
+        for block in store.get_items(course_key, revision=platform.published_only_revision()):
+            if _block_type(block) in detached_types:
+                add(block, "", [0, 0, 0], detached=True)
+        return rows
+
+    def course_row(
+        self, overview: Any, stamp: DumpStamp, catalog: Mapping[str, Any] | None
+    ) -> tuple[Any, ...]:
+        """The overview row; catalog data from COURSE_CATALOG_INFO_CHANGED wins where richer."""
+        catalog = catalog or {}
+        data = {name: getattr(overview, name, None) for name in COURSE_DATA_FIELDS}
+        data.update(
+            {
+                name: catalog[name]
+                for name in ("hidden", "invitation_only", "pacing")
+                if name in catalog
+            }
+        )
+        schedule = {name: catalog.get(name) or getattr(overview, attr, None) for name, attr in (
+            ("start", "start"), ("end", "end"),
+            ("enrollment_start", "enrollment_start"), ("enrollment_end", "enrollment_end"),
+        )}  # fmt: skip
+        self_paced = (
+            catalog["pacing"] == "self" if "pacing" in catalog else bool(overview.self_paced)
+        )
+        return (
+            overview.id.org, str(overview.id), catalog.get("name") or text(overview.display_name),
+            text(schedule["start"]), text(schedule["end"]), text(schedule["enrollment_start"]),
+            text(schedule["enrollment_end"]), self_paced, json.dumps(data, default=_json_default),
+            text(overview.created), text(overview.modified), stamp.dump_id, stamp.time_last_dumped,
+        )  # fmt: skip

@@ -1,0 +1,41 @@
+"""Which sinks run: a setting or a waffle flag turns a sink on, PII sinks also need PII on.
+
+``EVENT_SINK_CLICKHOUSE_<MODEL>_ENABLED`` and the waffle flag
+``event_sink_clickhouse.<model>.enabled`` are the switches operators already use.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from edx_toggles.toggles import WaffleFlag
+
+WAFFLE_FLAG_NAMESPACE = "event_sink_clickhouse"
+
+
+@cache
+def _waffle_flag(model: str) -> WaffleFlag:
+    # .. toggle_name: event_sink_clickhouse.<model>.enabled
+    # .. toggle_implementation: WaffleFlag
+    # .. toggle_default: False
+    # .. toggle_description: Turns on the ClickHouse sink of <model> (course_overviews,
+    #    course_enrollment, user_profile, external_id) without a settings change.
+    # .. toggle_use_cases: open_edx
+    # .. toggle_creation_date: 2026-11-22
+    return WaffleFlag(f"{WAFFLE_FLAG_NAMESPACE}.{model}.enabled", __name__)
+
+
+def pii_enabled() -> bool:
+    return bool(getattr(settings, "ASPECTS_ENABLE_PII", False))
+
+
+def is_pii_model(model: str) -> bool:
+    return model in getattr(settings, "EVENT_SINK_CLICKHOUSE_PII_MODELS", [])
+
+
+def switched_on(model: str) -> bool:
+    """The sink's own switch: the setting, else the waffle flag (PII not considered)."""
+    if getattr(settings, f"EVENT_SINK_CLICKHOUSE_{model.upper()}_ENABLED", False):
+        return True
+    return bool(_waffle_flag(model).is_enabled())
