@@ -9,6 +9,7 @@ non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -133,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # clickhouse-connect logs each network failure with a traceback; this command reports
+    # every failure itself, in one line.
+    logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
     try:
         _run(args)
     except (CommandError, ConfigurationError, MigrationError, ProvisioningError) as error:
