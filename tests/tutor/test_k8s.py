@@ -1,0 +1,117 @@
+"""The Kubernetes manifests: built offline with ``kubectl kustomize``, validated with schemas."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from kubernetes_validate.utils import latest_version
+
+from .conftest import TRICKY_PASSWORD, TutorRoot
+
+Manifests = dict[tuple[str, str], dict[str, Any]]
+
+
+def kustomize(root: TutorRoot) -> Manifests:
+    """``kubectl kustomize env/``, checked against the Kubernetes schemas; by (kind, name)."""
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(root.env)], capture_output=True, text=True, check=True
+    )
+    manifests = [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+    version = latest_version()
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, version, strict=True)
+    return {(doc["kind"], doc["metadata"]["name"]): doc for doc in manifests}
+
+
+def by_prefix(manifests: Manifests, kind: str, prefix: str) -> dict[str, Any]:
+    """The one manifest of ``kind`` whose name starts with ``prefix`` (ConfigMaps get a hash)."""
+    (found,) = [
+        doc for (k, name), doc in manifests.items() if k == kind and name.startswith(prefix)
+    ]
+    return found
+
+
+@pytest.fixture(scope="module")
+def manifests(default_root: TutorRoot) -> Manifests:
+    return kustomize(default_root)
+
+
+@pytest.fixture(scope="module")
+def external_manifests(external_root: TutorRoot) -> Manifests:
+    return kustomize(external_root)
+
+
+def test_clickhouse_deployment(manifests: Manifests) -> None:
+    deployment = manifests["Deployment", "clickhouse"]
+    assert deployment["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == "clickhouse"
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == "docker.io/clickhouse/clickhouse-server:26.9"
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ping", "port": 8123}
+    assert set(container["resources"]["requests"]) == {"cpu", "memory"}
+    assert {"name": "CLICKHOUSE_SKIP_USER_SETUP", "value": "1"} in container["env"]
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert volumes["data"]["persistentVolumeClaim"] == {"claimName": "clickhouse"}
+    users = by_prefix(manifests, "ConfigMap", "aspects-sink-clickhouse-users")
+    assert volumes["users"]["configMap"]["name"] == users["metadata"]["name"]
+    assert "<password_sha256_hex>" in users["data"]["aspects-sink.xml"]
+
+
+def test_clickhouse_service_and_volume(default_root: TutorRoot, manifests: Manifests) -> None:
+    service = manifests["Service", "clickhouse"]
+    assert service["spec"]["ports"][0]["port"] == 8123
+    assert service["spec"]["selector"]["app.kubernetes.io/name"] == "clickhouse"
+    claim = manifests["PersistentVolumeClaim", "clickhouse"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"
+
+
+def test_job_gets_the_connection_and_the_migrations(
+    default_root: TutorRoot, manifests: Manifests
+) -> None:
+    job = manifests["Job", "aspects-sink-job"]
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == default_root.value("DOCKER_IMAGE_OPENEDX")
+    env = {item["name"]: item["value"].replace("$$", "$") for item in container["env"]}
+    assert env["ASPECTS_SINK_CLICKHOUSE_URL"] == "http://clickhouse:8123"
+    assert env["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"] == TRICKY_PASSWORD
+    assert set(env) == {
+        f"ASPECTS_SINK_CLICKHOUSE_{name}"
+        for name in (
+            "URL",
+            "DATABASE",
+            "CLUSTER_NAME",
+            "ADMIN_USER",
+            "ADMIN_PASSWORD",
+            "SINK_USER",
+            "SINK_PASSWORD",
+            "REPORTING_USER",
+            "REPORTING_PASSWORD",
+        )
+    }
+    assert container["volumeMounts"] == [
+        {"mountPath": "/openedx/aspects-sink/migrations", "name": "migrations"}
+    ]
+    migrations = by_prefix(manifests, "ConfigMap", "aspects-sink-migrations")
+    assert pod["volumes"][0]["configMap"]["name"] == migrations["metadata"]["name"]
+    rendered = default_root.env / "plugins/aspects_sink/apps/clickhouse/migrations"
+    assert migrations["data"] == {
+        path.name: path.read_text(encoding="utf-8") for path in rendered.glob("*.sql")
+    }
+
+
+def test_external_clickhouse_keeps_only_the_job(external_manifests: Manifests) -> None:
+    assert not [key for key in external_manifests if "clickhouse" in key[1]]
+    assert not [key for key in external_manifests if key[1].startswith("aspects-sink-clickhouse")]
+    job = external_manifests["Job", "aspects-sink-job"]
+    env = {
+        item["name"]: item["value"]
+        for item in job["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["ASPECTS_SINK_CLICKHOUSE_URL"] == "https://clickhouse.example.org:8443"
+    assert env["ASPECTS_SINK_CLICKHOUSE_CLUSTER_NAME"] == "analytics"

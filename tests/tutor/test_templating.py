@@ -1,0 +1,119 @@
+"""Configuration checks and quoting filters (``tutoraspects_sink.templating``)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+from tutor.exceptions import TutorError
+
+from tutoraspects_sink import plugin, templating
+
+from .conftest import TRICKY_PASSWORD, TutorRoot
+
+
+def valid_config(**changes: Any) -> dict[str, Any]:
+    """The plugin's defaults with generated-looking passwords, then ``changes`` (no prefix)."""
+    values = {**plugin.config["defaults"], **{key: "s3cret" for key in plugin.config["unique"]}}
+    values.update(changes)
+    return {f"ASPECTS_SINK_{key}": value for key, value in values.items()}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ENABLED_SINKS": ["course_overviews", "grades"]}, "ASPECTS_SINK_ENABLED_SINKS = "),
+        ({"ENABLED_SINKS": "course_overviews"}, "ASPECTS_SINK_ENABLED_SINKS = "),
+        ({"CLICKHOUSE_DATABASE": "event-sink"}, "ASPECTS_SINK_CLICKHOUSE_DATABASE = 'event-sink'"),
+        ({"CLICKHOUSE_REPORTING_USER": "1st"}, "ASPECTS_SINK_CLICKHOUSE_REPORTING_USER = '1st'"),
+        ({"CLICKHOUSE_SINK_USER": "aspects_sink_admin"}, "ASPECTS_SINK_CLICKHOUSE_SINK_USER = "),
+        ({"CLICKHOUSE_CLUSTER_NAME": "my cluster"}, "ASPECTS_SINK_CLICKHOUSE_CLUSTER_NAME = "),
+        ({"CLICKHOUSE_HOST": "https://ch.example.org"}, "ASPECTS_SINK_CLICKHOUSE_HOST = "),
+        ({"CLICKHOUSE_HTTP_PORT": "8123"}, "ASPECTS_SINK_CLICKHOUSE_HTTP_PORT = '8123'"),
+        ({"CLICKHOUSE_HTTP_PORT": 70000}, "ASPECTS_SINK_CLICKHOUSE_HTTP_PORT = 70000"),
+        ({"TIMEOUT_SECS": 0}, "ASPECTS_SINK_TIMEOUT_SECS = 0"),
+        ({"TIMEOUT_SECS": True}, "ASPECTS_SINK_TIMEOUT_SECS = True"),
+        ({"PII_ENABLED": "yes"}, "ASPECTS_SINK_PII_ENABLED = 'yes'"),
+        ({"CLICKHOUSE_K8S_VOLUME_SIZE": "10 GB"}, "ASPECTS_SINK_CLICKHOUSE_K8S_VOLUME_SIZE = "),
+        ({"CLICKHOUSE_ADMIN_PASSWORD": ""}, "ASPECTS_SINK_CLICKHOUSE_ADMIN_PASSWORD = (hidden)"),
+    ],
+)
+def test_malformed_values_are_refused_in_one_line(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(TutorError) as raised:
+        templating.check_config(valid_config(**changes))
+    text = str(raised.value)
+    assert text.startswith(message)
+    assert "is invalid: expected " in text
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"CLICKHOUSE_CLUSTER_NAME": "analytics", "TIMEOUT_SECS": 2.5, "ENABLED_SINKS": []},
+        {"CLICKHOUSE_HOST": "[fd00::1]", "CLICKHOUSE_K8S_VOLUME_SIZE": "500M"},
+        {"CLICKHOUSE_HOST": "my_clickhouse.internal"},
+    ],
+)
+def test_valid_values_pass(changes: dict[str, Any]) -> None:
+    templating.check_config(valid_config(**changes))
+
+
+def test_sinks_follow_the_enabled_list_and_the_pii_switch() -> None:
+    config = valid_config(ENABLED_SINKS=["user_profile", "course_enrollment"], PII_ENABLED=False)
+    assert {sink: templating.sink_enabled(config, sink) for sink in templating.SINKS} == {
+        "course_overviews": False,
+        "course_enrollment": True,
+        "user_profile": False,
+        "external_id": False,
+    }
+    config["ASPECTS_SINK_PII_ENABLED"] = True
+    assert templating.sink_enabled(config, "user_profile")
+    with pytest.raises(TutorError):
+        templating.sink_enabled(config, "grades")
+
+
+@pytest.mark.parametrize("value", [TRICKY_PASSWORD, "", "é\n\t\\x00", True, 2.5, ["a", "b'"]])
+def test_python_literal_reads_back_as_the_same_value(value: Any) -> None:
+    assert ast.literal_eval(templating.python_literal(value)) == value
+
+
+def test_python_literal_refuses_objects() -> None:
+    with pytest.raises(TutorError):
+        templating.python_literal(object())
+
+
+@pytest.mark.parametrize("value", [TRICKY_PASSWORD, "", "a: b # c", "$$(x)", "ünï\n"])
+def test_env_value_is_one_yaml_string_with_dollars_escaped(value: str) -> None:
+    rendered = templating.env_value(value)
+    parsed = yaml.safe_load(f"KEY: {rendered}")["KEY"]
+    assert parsed.replace("$$", "$") == value
+    assert "$" not in parsed.replace("$$", "")
+
+
+def test_config_save_stops_on_a_bad_value(make_tutor_root: Callable[..., TutorRoot]) -> None:
+    root = make_tutor_root("invalid")
+    compose = root.env / "local/docker-compose.yml"
+    written = compose.stat().st_mtime_ns
+    result = root.tutor(
+        "config",
+        "save",
+        "--set",
+        "ASPECTS_SINK_ENABLED_SINKS=[course_overviews, grades]",
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: ASPECTS_SINK_ENABLED_SINKS = ['course_overviews', 'grades'] is invalid: "
+        "expected a list of sink names among "
+        "course_overviews, course_enrollment, user_profile, external_id"
+    )
+    # The settings patch is rendered before the compose files: those were not rewritten.
+    assert compose.stat().st_mtime_ns == written
+    fixed = root.tutor("config", "save", "--set", "ASPECTS_SINK_ENABLED_SINKS=[course_overviews]")
+    assert fixed.returncode == 0
+    assert compose.stat().st_mtime_ns != written

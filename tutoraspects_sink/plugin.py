@@ -1,0 +1,89 @@
+"""The Tutor plugin ``aspects_sink``: hook declarations only.
+
+What the hooks point to lives next door: ``patches/`` (one file per patch), ``templates/``,
+``templating.py`` (quoting filters and config validation), ``do_commands.py`` (``tutor do``
+jobs) and ``bundle.py`` (the sink app in the openedx image's build context).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import importlib_resources
+from tutor import hooks
+
+from . import bundle, do_commands, templating
+
+PACKAGE_ROOT = importlib_resources.files("tutoraspects_sink")
+TEMPLATES_ROOT = PACKAGE_ROOT / "templates"
+
+config: dict[str, dict[str, Any]] = {
+    "defaults": {
+        # false: use an existing ClickHouse; no server is deployed.
+        "RUN_CLICKHOUSE": True,
+        "CLICKHOUSE_HOST": "clickhouse",
+        "CLICKHOUSE_HTTP_PORT": 8123,
+        "CLICKHOUSE_SECURE": False,
+        "CLICKHOUSE_DATABASE": "event_sink",
+        # Empty: a single node. Otherwise DDL runs ON CLUSTER with Replicated* engines.
+        "CLICKHOUSE_CLUSTER_NAME": "",
+        "DOCKER_IMAGE_CLICKHOUSE": "docker.io/clickhouse/clickhouse-server:26.9",
+        "CLICKHOUSE_K8S_VOLUME_SIZE": "10Gi",
+        "CLICKHOUSE_ADMIN_USER": "aspects_sink_admin",
+        "CLICKHOUSE_SINK_USER": "aspects_sink",
+        "CLICKHOUSE_REPORTING_USER": "aspects_sink_reporting",
+        "TIMEOUT_SECS": 10,
+        "ENABLED_SINKS": list(templating.SINKS),
+        "PII_ENABLED": False,
+    },
+    "unique": {
+        "CLICKHOUSE_ADMIN_PASSWORD": "{{ 24|random_string }}",
+        "CLICKHOUSE_SINK_PASSWORD": "{{ 24|random_string }}",
+        "CLICKHOUSE_REPORTING_PASSWORD": "{{ 24|random_string }}",
+    },
+}
+
+hooks.Filters.CONFIG_DEFAULTS.add_items(
+    [(f"ASPECTS_SINK_{key}", value) for key, value in config["defaults"].items()]
+)
+hooks.Filters.CONFIG_UNIQUE.add_items(
+    [(f"ASPECTS_SINK_{key}", value) for key, value in config["unique"].items()]
+)
+
+hooks.Filters.ENV_TEMPLATE_ROOTS.add_item(str(TEMPLATES_ROOT))
+hooks.Filters.ENV_TEMPLATE_TARGETS.add_item(("aspects_sink/apps", "plugins"))
+hooks.Filters.ENV_PATCHES.add_items(
+    [
+        (patch.name, patch.read_text(encoding="utf-8"))
+        for patch in sorted((PACKAGE_ROOT / "patches").iterdir(), key=lambda path: path.name)
+        if patch.is_file() and not patch.name.startswith(".")
+    ]
+)
+hooks.Filters.ENV_TEMPLATE_FILTERS.add_items(
+    [
+        ("aspects_sink_python", templating.python_literal),
+        ("aspects_sink_env", templating.env_value),
+        ("aspects_sink_sha256", templating.sha256_hex),
+    ]
+)
+hooks.Filters.ENV_TEMPLATE_VARIABLES.add_items(
+    [
+        ("aspects_sink_check_config", templating.check_config_in_template),
+        ("aspects_sink_clickhouse_url", templating.clickhouse_url_in_template),
+        ("aspects_sink_enabled", templating.sink_enabled_in_template),
+    ]
+)
+
+# The sink app goes into the openedx image from a bundle that every "config save" rewrites.
+hooks.Actions.ENV_SAVED.add()(bundle.write_to_env)
+# "tutor mounts add /path/to/tutor-contrib-aspects-sink" swaps in a local checkout.
+hooks.Filters.MOUNTED_DIRECTORIES.add_item(("openedx", r"tutor-contrib-aspects-sink$"))
+hooks.Filters.IMAGES_PULL.add_item(("clickhouse", "{{ ASPECTS_SINK_DOCKER_IMAGE_CLICKHOUSE }}"))
+
+hooks.Filters.CLI_DO_INIT_TASKS.add_item(
+    (
+        do_commands.SERVICE,
+        (TEMPLATES_ROOT / "aspects_sink" / "tasks" / "aspects-sink" / "init.sh").read_text(),
+    )
+)
+hooks.Filters.CLI_DO_COMMANDS.add_item(do_commands.migrate_clickhouse)

@@ -1,0 +1,156 @@
+"""Jinja filters and functions for the plugin's patches and templates (Tutor side only).
+
+Two jobs live here:
+
+* Quoting. Configuration values land in Python settings, compose files and Kubernetes
+  manifests. A password holding a quote, a backslash or a ``$`` must arrive unchanged, so each
+  kind of file gets a filter that writes a literal of its own syntax instead of pasting text
+  between quotes.
+* Validation. Tutor has no hook to validate configuration, and a bad value (an unknown sink,
+  ``event-sink`` as a database name) would otherwise surface much later as a SQL error in a
+  job or a sink that silently never runs. The settings patch calls
+  :func:`check_config_in_template`, which runs during every ``tutor config save`` before the
+  compose and Kubernetes files are written, and stops it with a one-line message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import jinja2
+from tutor.exceptions import TutorError
+
+SINKS = ("course_overviews", "course_enrollment", "user_profile", "external_id")
+# Sinks whose rows hold personal data: they run only when ASPECTS_SINK_PII_ENABLED is on.
+PII_SINKS = ("user_profile", "external_id")
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A host name (compose service names may hold "_") or a bracketed IPv6 address: no scheme,
+# port or path, which have keys of their own.
+_HOST = re.compile(r"^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$")
+# Kubernetes resource quantities as a PVC size is written: "10Gi", "500M", "1e9".
+_QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:[KMGTPE]i|[kMGTPE]|e[0-9]+)?$")
+
+
+def python_literal(value: Any) -> str:
+    """Render ``value`` as a Python literal for a settings file (``repr`` quotes any string)."""
+    if not isinstance(value, str | bool | int | float | list | tuple | dict | type(None)):
+        raise TutorError(f"cannot write a {type(value).__name__} into Python settings")
+    return repr(value)
+
+
+def env_value(value: Any) -> str:
+    """Render ``value`` as a quoted YAML string for compose and Kubernetes ``env`` values.
+
+    JSON strings are valid YAML double-quoted scalars. Docker Compose interpolates ``$VAR``
+    and Kubernetes expands ``$(VAR)`` in these values; both read ``$$`` as a literal ``$``.
+    """
+    return json.dumps(str(value)).replace("$", "$$")
+
+
+def sha256_hex(value: str) -> str:
+    """ClickHouse's ``password_sha256_hex``: the admin password never sits in plain text."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def clickhouse_url(config: Mapping[str, Any]) -> str:
+    scheme = "https" if config["ASPECTS_SINK_CLICKHOUSE_SECURE"] else "http"
+    host = config["ASPECTS_SINK_CLICKHOUSE_HOST"]
+    return f"{scheme}://{host}:{config['ASPECTS_SINK_CLICKHOUSE_HTTP_PORT']}"
+
+
+def sink_enabled(config: Mapping[str, Any], sink: str) -> bool:
+    """Whether ``sink`` runs: listed in ENABLED_SINKS and, for PII sinks, PII enabled too."""
+    if sink not in SINKS:
+        raise TutorError(f"unknown sink {sink!r} in a template; known sinks: {', '.join(SINKS)}")
+    if sink not in config["ASPECTS_SINK_ENABLED_SINKS"]:
+        return False
+    return sink not in PII_SINKS or bool(config["ASPECTS_SINK_PII_ENABLED"])
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Raise a one-line :class:`TutorError` naming the first malformed ``ASPECTS_SINK_*`` key."""
+    # Lazily: the first problem stops the checks that could trip over the same odd value.
+    for key, expected in itertools.chain(_server_problems(config), _naming_problems(config)):
+        value = config[f"ASPECTS_SINK_{key}"]
+        shown = "(hidden)" if key.endswith("PASSWORD") else repr(value)
+        raise TutorError(f"ASPECTS_SINK_{key} = {shown} is invalid: expected {expected}")
+
+
+def _server_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield ``(key without prefix, what was expected)`` for malformed switches and addresses."""
+    get = _getter(config)
+    for key in ("RUN_CLICKHOUSE", "CLICKHOUSE_SECURE", "PII_ENABLED"):
+        if not isinstance(get(key), bool):
+            yield key, "true or false"
+    if not _HOST.match(str(get("CLICKHOUSE_HOST"))):
+        yield "CLICKHOUSE_HOST", "a host name only (https is ASPECTS_SINK_CLICKHOUSE_SECURE)"
+    port = get("CLICKHOUSE_HTTP_PORT")
+    if not (_is_number(port, int) and 0 < port < 65536):
+        yield "CLICKHOUSE_HTTP_PORT", "a TCP port number"
+    timeout = get("TIMEOUT_SECS")
+    if not (_is_number(timeout, int | float) and timeout > 0):
+        yield "TIMEOUT_SECS", "a number of seconds above 0"
+    if not _QUANTITY.match(str(get("CLICKHOUSE_K8S_VOLUME_SIZE"))):
+        yield "CLICKHOUSE_K8S_VOLUME_SIZE", 'a Kubernetes quantity such as "10Gi"'
+
+
+def _naming_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield ``(key without prefix, what was expected)`` for malformed names and credentials."""
+    get = _getter(config)
+    for key in ("CLICKHOUSE_DATABASE", *(f"CLICKHOUSE_{role}_USER" for role in _ROLES)):
+        if not _is_identifier(get(key)):
+            yield key, _IDENTIFIER_HINT
+    if get("CLICKHOUSE_CLUSTER_NAME") != "" and not _is_identifier(get("CLICKHOUSE_CLUSTER_NAME")):
+        yield "CLICKHOUSE_CLUSTER_NAME", f"empty for a single node, or {_IDENTIFIER_HINT}"
+    users = [get(f"CLICKHOUSE_{role}_USER") for role in _ROLES]
+    if len(set(users)) != len(users):
+        yield "CLICKHOUSE_SINK_USER", "three different admin, sink and reporting user names"
+    for role in _ROLES:
+        password = get(f"CLICKHOUSE_{role}_PASSWORD")
+        if not (isinstance(password, str) and password):
+            yield f"CLICKHOUSE_{role}_PASSWORD", "a non-empty string"
+    sinks = get("ENABLED_SINKS")
+    if not isinstance(sinks, list) or any(sink not in SINKS for sink in sinks):
+        yield "ENABLED_SINKS", f"a list of sink names among {', '.join(SINKS)}"
+
+
+@jinja2.pass_context
+def check_config_in_template(context: jinja2.runtime.Context) -> str:
+    """Template function ``aspects_sink_check_config()``: validate, render nothing."""
+    check_config(context.get_all())
+    return ""
+
+
+@jinja2.pass_context
+def clickhouse_url_in_template(context: jinja2.runtime.Context) -> str:
+    """Template function ``aspects_sink_clickhouse_url()``: ``http(s)://host:port``."""
+    return clickhouse_url(context.get_all())
+
+
+@jinja2.pass_context
+def sink_enabled_in_template(context: jinja2.runtime.Context, sink: str) -> bool:
+    """Template function ``aspects_sink_enabled(sink)``."""
+    return sink_enabled(context.get_all(), sink)
+
+
+_ROLES = ("ADMIN", "SINK", "REPORTING")
+_IDENTIFIER_HINT = "letters, digits and underscores, not starting with a digit"
+
+
+def _getter(config: Mapping[str, Any]) -> Callable[[str], Any]:
+    return lambda key: config[f"ASPECTS_SINK_{key}"]
+
+
+def _is_identifier(value: Any) -> bool:
+    return isinstance(value, str) and _IDENTIFIER.match(value) is not None
+
+
+def _is_number(value: Any, kind: Any) -> bool:
+    # YAML "true" is a bool, and bool is an int subclass: refuse it explicitly.
+    return isinstance(value, kind) and not isinstance(value, bool)
