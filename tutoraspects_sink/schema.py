@@ -22,7 +22,6 @@ def render_migrations(destination: Path, database: str = "event_sink", cluster: 
     environment = jinja2.Environment(  # noqa: S701
         loader=jinja2.FileSystemLoader(str(TEMPLATES_ROOT)),
         undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
     )
     context = {
         "ASPECTS_SINK_CLICKHOUSE_DATABASE": database,
