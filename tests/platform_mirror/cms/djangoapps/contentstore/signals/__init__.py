@@ -1,0 +1,1 @@
+"""Mirror of ``cms/djangoapps/contentstore/signals``."""

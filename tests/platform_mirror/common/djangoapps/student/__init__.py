@@ -1,0 +1,1 @@
+"""Mirror of ``common/djangoapps/student`` (UserProfile, CourseEnrollment, enrollment signals)."""

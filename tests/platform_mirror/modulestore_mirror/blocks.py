@@ -1,0 +1,273 @@
+"""Block objects returned by the mirror modulestore: cheap views into a ``ReadStructure``.
+
+They answer what sinks read from edx-platform blocks, with edx-platform's semantics:
+
+* ``location`` / ``scope_ids.usage_id``: a ``BlockUsageLocator`` (``CCXBlockUsageLocator`` under
+  a CCX key) without branch or version, built on first access.
+* ``scope_ids.block_type`` / ``category``, ``display_name``, ``display_name_with_default``.
+* ``children`` (usage keys, containers only), ``get_children()``, ``get_parent()``, ``parent``.
+* Inherited settings (``graded``, ``start``, ``due``, ``visible_to_staff_only``...): the value
+  of the nearest ancestor that sets it (see ``xmodule.modulestore.inheritance``).
+* ``completion_mode`` only where the block class defines it (see ``block_types``).
+* ``edited_on`` / ``edited_by`` / ``published_on`` / ``subtree_edited_on``: aware datetimes from
+  the structure's edit info.
+* Any other field (``format``, ``data``, course settings such as ``enrollment_start``) from the
+  block's stored fields, else the type's default; unknown names raise AttributeError, so
+  ``getattr(block, name, default)`` behaves as on a real block.
+
+Assigning a field (``block.display_name = "x"``) records it until ``store.update_item(block)``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from xmodule.block_metadata_utils import display_name_with_default
+from xmodule.modulestore.inheritance import INHERITABLE_FIELD_DEFAULTS
+
+from modulestore_mirror.block_types import (
+    COMMON_FIELD_DEFAULTS,
+    COMPLETION_MODES,
+    CONTAINER_TYPES,
+    DATE_FIELDS,
+    DISPLAY_NAME_DEFAULTS,
+    FIELD_DEFAULTS,
+)
+
+_MISSING = object()
+
+
+def _from_json(name: str, value: Any) -> Any:
+    if name in DATE_FIELDS and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+class ScopeIds:
+    """XBlock's ``ScopeIds`` (user_id, block_type, def_id, usage_id), with a lazy usage_id."""
+
+    __slots__ = ("_block",)
+    _fields = ("user_id", "block_type", "def_id", "usage_id")
+
+    def __init__(self, block: MirrorBlock):
+        self._block = block
+
+    user_id = None
+    def_id = None
+
+    @property
+    def block_type(self) -> str:
+        return self._block._s.types[self._block._i]
+
+    @property
+    def usage_id(self) -> Any:
+        return self._block.location
+
+    def __iter__(self):
+        return iter((self.user_id, self.block_type, self.def_id, self.usage_id))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            tuple(self) == tuple(other) if isinstance(other, ScopeIds | tuple) else NotImplemented
+        )
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"ScopeIds(user_id=None, block_type={self.block_type!r}, def_id=None, usage_id={self.usage_id!r})"
+
+
+class MirrorBlock:
+    """One block of one loaded branch of a course."""
+
+    __slots__ = ("_i", "_pending", "_s")
+
+    def __init__(self, structure: Any, index: int):
+        # Slot descriptors directly: __setattr__ below records field writes instead.
+        _SET_STRUCTURE(self, structure)
+        _SET_INDEX(self, index)
+        _SET_PENDING(self, None)
+
+    # --- identity -------------------------------------------------------------------------
+    @property
+    def location(self) -> Any:
+        return self._s.location(self._i)
+
+    @property
+    def usage_key(self) -> Any:
+        return self._s.location(self._i)
+
+    @property
+    def scope_ids(self) -> ScopeIds:
+        return ScopeIds(self)
+
+    @property
+    def category(self) -> str:
+        return self._s.types[self._i]
+
+    @property
+    def url_name(self) -> str:
+        return self._s.ids[self._i]
+
+    @property
+    def course_id(self) -> Any:
+        return self._s.course_key
+
+    @property
+    def context_key(self) -> Any:
+        return self._s.course_key
+
+    @property
+    def id(self) -> Any:
+        """Course blocks are known by their course key (``course.id``)."""
+        if self.category != "course":
+            raise AttributeError("id")
+        return self._s.course_key
+
+    @property
+    def course_version(self) -> str:
+        return self._s.version
+
+    @property
+    def update_version(self) -> str:
+        return self._s.update_version[self._i]
+
+    @property
+    def source_version(self) -> str | None:
+        return self._s.source_version[self._i]
+
+    # --- names ----------------------------------------------------------------------------
+    @property
+    def display_name(self) -> str | None:
+        if self._pending and "display_name" in self._pending:
+            return self._pending["display_name"]
+        return self._s.fields[self._i].get("display_name", DISPLAY_NAME_DEFAULTS.get(self.category))
+
+    @display_name.setter
+    def display_name(self, value: str | None) -> None:
+        self._record("display_name", value)
+
+    @property
+    def display_name_with_default(self) -> str:
+        return display_name_with_default(self)
+
+    # --- tree -----------------------------------------------------------------------------
+    @property
+    def has_children(self) -> bool:
+        return self.category in CONTAINER_TYPES
+
+    @property
+    def children(self) -> list[Any]:
+        if not self.has_children:
+            raise AttributeError(f"{self.category!r} blocks have no 'children' field")
+        if self._pending and "children" in self._pending:
+            return self._pending["children"]
+        return [self._s.location(kid) for kid in self._s.children[self._i]]
+
+    @children.setter
+    def children(self, value: list[Any]) -> None:
+        self._record("children", list(value))
+
+    def get_children(self, usage_id_filter=None) -> list[MirrorBlock]:
+        if not self.has_children:
+            return []
+        kids = [self._s.block(kid) for kid in self._s.children[self._i]]
+        if usage_id_filter is not None:
+            kids = [kid for kid in kids if usage_id_filter(kid.location)]
+        return kids
+
+    @property
+    def parent(self) -> Any:
+        index = self._s.parents[self._i]
+        return None if index < 0 else self._s.location(index)
+
+    def get_parent(self) -> MirrorBlock | None:
+        index = self._s.parents[self._i]
+        return None if index < 0 else self._s.block(index)
+
+    # --- completion -----------------------------------------------------------------------
+    @property
+    def completion_mode(self) -> str:
+        mode = COMPLETION_MODES.get(self.category)
+        if mode is None:
+            raise AttributeError("completion_mode")
+        return mode
+
+    # --- edit info ------------------------------------------------------------------------
+    @property
+    def edited_on(self) -> datetime:
+        return datetime.fromisoformat(self._s.edited_on[self._i])
+
+    @property
+    def edited_by(self) -> Any:
+        return self._s.edited_by[self._i]
+
+    @property
+    def published_on(self) -> datetime | None:
+        """When this block was last published (published branch: its ``edited_on``)."""
+        if self._s.branch == "published-branch":
+            return self.edited_on
+        return self._s.published_on
+
+    @property
+    def subtree_edited_on(self) -> datetime:
+        return datetime.fromisoformat(self._s.subtree_edited_on(self._i))
+
+    # --- all other fields -----------------------------------------------------------------
+    def _record(self, name: str, value: Any) -> None:
+        if self._pending is None:
+            _SET_PENDING(self, {})
+        self._pending[name] = value
+
+    def _own(self, name: str) -> Any:
+        if self._pending and name in self._pending:
+            return self._pending[name]
+        return self._s.fields[self._i].get(name, _MISSING)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = self._own(name)
+        if value is not _MISSING:
+            return _from_json(name, value)
+        if name in INHERITABLE_FIELD_DEFAULTS:
+            structure, index = self._s, self._s.parents[self._i]
+            while index >= 0:
+                inherited = structure.fields[index].get(name, _MISSING)
+                if inherited is not _MISSING:
+                    return _from_json(name, inherited)
+                index = structure.parents[index]
+            return INHERITABLE_FIELD_DEFAULTS[name]
+        defaults = FIELD_DEFAULTS.get(self.category, {})
+        if name in defaults:
+            return defaults[name]
+        if name in COMMON_FIELD_DEFAULTS:
+            return COMMON_FIELD_DEFAULTS[name]
+        raise AttributeError(f"{self.category!r} block has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in type(self).__slots__:
+            object.__setattr__(self, name, value)
+        elif (
+            isinstance(getattr(type(self), name, None), property) and getattr(type(self), name).fset
+        ):
+            getattr(type(self), name).fset(self, value)
+        else:
+            self._record(name, value)
+
+    def pending_fields(self) -> dict[str, Any]:
+        """Fields assigned since load (what ``update_item`` writes)."""
+        return dict(self._pending or {})
+
+    def clear_pending_fields(self) -> None:
+        _SET_PENDING(self, None)
+
+    def __repr__(self) -> str:
+        return f"<MirrorBlock {self.location}>"
+
+
+_SET_STRUCTURE = MirrorBlock._s.__set__
+_SET_INDEX = MirrorBlock._i.__set__
+_SET_PENDING = MirrorBlock._pending.__set__

@@ -1,0 +1,263 @@
+"""Course structures: a columnar JSON document per branch, decoded without per-block objects.
+
+Layout (all lists have one entry per block, in *storage order*)::
+
+    {"format": 1, "root": 0,
+     "types": [...], "ids": [...], "fields": [{...}, ...], "children": [[3, 4], ...],
+     "edited_on": ["2026-01-01T00:00:00+00:00", ...], "edited_by": [...],
+     "update_version": [...], "source_version": [...]}
+
+Storage order is the order in which blocks were added to the structure (split keeps the blocks
+of a structure in a dict that new blocks are appended to), *not* the course order: only
+``children`` lists carry course order. ``ReadStructure`` decodes the columns once and builds
+locations and block objects lazily, so loading a 20,000-block course costs one JSON decode and
+one pass to compute parents.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from modulestore_mirror.blocks import MirrorBlock
+
+FORMAT = 1
+COLUMNS = (
+    "types",
+    "ids",
+    "fields",
+    "children",
+    "edited_on",
+    "edited_by",
+    "update_version",
+    "source_version",
+)
+
+
+def new_version() -> str:
+    """A fresh 24-hex-digit structure/block version id (like a Mongo ObjectId)."""
+    return secrets.token_hex(12)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class ReadStructure:
+    """A decoded, read-only structure of one branch of one course."""
+
+    __slots__ = (
+        "_blocks",
+        "_index",
+        "_locations",
+        "_subtree_edited",
+        "branch",
+        "children",
+        "course_key",
+        "edited_by",
+        "edited_on",
+        "fields",
+        "ids",
+        "parents",
+        "published_on",
+        "root",
+        "source_version",
+        "types",
+        "update_version",
+        "version",
+    )
+
+    def __init__(
+        self, course_key: Any, branch: str, version: str, columns: dict[str, Any], parents=None
+    ):
+        self.course_key = course_key
+        self.branch = branch
+        self.version = version
+        self.root = columns["root"]
+        self.types = columns["types"]
+        self.ids = columns["ids"]
+        self.fields = columns["fields"]
+        self.children = columns["children"]
+        self.edited_on = columns["edited_on"]
+        self.edited_by = columns["edited_by"]
+        self.update_version = columns["update_version"]
+        self.source_version = columns["source_version"]
+        count = len(self.types)
+        if parents is None:
+            parents = [-1] * count
+            for index, kids in enumerate(self.children):
+                for kid in kids:
+                    parents[kid] = index
+        self.parents = parents
+        self._locations: list[Any] = [None] * count
+        self._blocks: list[Any] = [None] * count
+        self._index: dict[tuple[str, str], int] | None = None
+        self._subtree_edited: dict[int, str] = {}
+        self.published_on = None
+
+    @classmethod
+    def from_json(cls, course_key: Any, branch: str, version: str, text: str) -> ReadStructure:
+        return cls(course_key, branch, version, json.loads(text))
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+    def rekeyed(self, course_key: Any) -> ReadStructure:
+        """The same structure seen under another course key (CCX): new locations, shared data."""
+        columns = {name: getattr(self, name) for name in COLUMNS}
+        columns["root"] = self.root
+        clone = ReadStructure(course_key, self.branch, self.version, columns, parents=self.parents)
+        clone.published_on = self.published_on
+        return clone
+
+    def location(self, index: int) -> Any:
+        """The BlockUsageLocator of block ``index`` (built once; ~10 µs each)."""
+        location = self._locations[index]
+        if location is None:
+            location = self.course_key.make_usage_key(self.types[index], self.ids[index])
+            self._locations[index] = location
+        return location
+
+    def block(self, index: int) -> MirrorBlock:
+        block = self._blocks[index]
+        if block is None:
+            block = MirrorBlock(self, index)
+            self._blocks[index] = block
+        return block
+
+    def all_blocks(self) -> list[MirrorBlock]:
+        """Every block, in storage order."""
+        blocks = self._blocks
+        for index, block in enumerate(blocks):
+            if block is None:
+                blocks[index] = MirrorBlock(self, index)
+        return list(blocks)
+
+    def index_of(self, block_type: str, block_id: str) -> int | None:
+        if self._index is None:
+            self._index = {key: i for i, key in enumerate(zip(self.types, self.ids, strict=True))}
+        return self._index.get((block_type, block_id))
+
+    def subtree_edited_on(self, index: int) -> str:
+        """The latest ``edited_on`` in the subtree of ``index`` (ISO string), cached."""
+        cached = self._subtree_edited.get(index)
+        if cached is None:
+            cached = self.edited_on[index]
+            for kid in self.children[index]:
+                kid_value = self.subtree_edited_on(kid)
+                cached = max(cached, kid_value)
+            self._subtree_edited[index] = cached
+        return cached
+
+
+class BlockRecord:
+    """One editable block of an ``EditableStructure``."""
+
+    __slots__ = (
+        "block_id",
+        "block_type",
+        "children",
+        "edited_by",
+        "edited_on",
+        "fields",
+        "source_version",
+        "update_version",
+    )
+
+    def __init__(  # noqa: PLR0917 - one argument per stored column
+        self,
+        block_type,
+        block_id,
+        fields,
+        children,
+        edited_on,
+        edited_by,
+        update_version,
+        source_version=None,
+    ):
+        self.block_type = block_type
+        self.block_id = block_id
+        self.fields = fields
+        self.children = children
+        self.edited_on = edited_on
+        self.edited_by = edited_by
+        self.update_version = update_version
+        self.source_version = source_version
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.block_type, self.block_id)
+
+    def copy(self) -> BlockRecord:
+        return BlockRecord(
+            self.block_type, self.block_id, json.loads(json.dumps(self.fields)), list(self.children),
+            self.edited_on, self.edited_by, self.update_version, self.source_version,
+        )  # fmt: skip
+
+
+class EditableStructure:
+    """A mutable structure: ``blocks`` maps ``(type, id)`` to ``BlockRecord`` in storage order."""
+
+    def __init__(self, root: tuple[str, str], blocks: dict[tuple[str, str], BlockRecord]):
+        self.root = root
+        self.blocks = blocks
+
+    @classmethod
+    def from_read(cls, structure: ReadStructure) -> EditableStructure:
+        keys = list(zip(structure.types, structure.ids, strict=True))
+        blocks = {}
+        for index, key in enumerate(keys):
+            blocks[key] = BlockRecord(
+                key[0], key[1], dict(structure.fields[index]),
+                [keys[kid] for kid in structure.children[index]],
+                structure.edited_on[index], structure.edited_by[index],
+                structure.update_version[index], structure.source_version[index],
+            )  # fmt: skip
+        return cls(keys[structure.root], blocks)
+
+    def copy(self) -> EditableStructure:
+        return EditableStructure(
+            self.root, {key: record.copy() for key, record in self.blocks.items()}
+        )
+
+    def parent_of(self, key: tuple[str, str]) -> tuple[str, str] | None:
+        for parent_key, record in self.blocks.items():
+            if key in record.children:
+                return parent_key
+        return None
+
+    def subtree(self, key: tuple[str, str]) -> list[tuple[str, str]]:
+        """``key`` and its descendants, pre-order."""
+        result, stack = [], [key]
+        while stack:
+            current = stack.pop()
+            if current not in self.blocks:
+                continue
+            result.append(current)
+            stack.extend(reversed(self.blocks[current].children))
+        return result
+
+    def remove_subtree(self, key: tuple[str, str]) -> None:
+        for descendant in self.subtree(key):
+            self.blocks.pop(descendant, None)
+
+    def to_columns(self) -> dict[str, Any]:
+        position = {key: index for index, key in enumerate(self.blocks)}
+        records = list(self.blocks.values())
+        return {
+            "format": FORMAT,
+            "root": position[self.root],
+            "types": [r.block_type for r in records],
+            "ids": [r.block_id for r in records],
+            "fields": [r.fields for r in records],
+            "children": [[position[kid] for kid in r.children if kid in position] for r in records],
+            "edited_on": [r.edited_on for r in records],
+            "edited_by": [r.edited_by for r in records],
+            "update_version": [r.update_version for r in records],
+            "source_version": [r.source_version for r in records],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_columns(), separators=(",", ":"))

@@ -1,0 +1,1 @@
+"""Mirror of ``openedx/core/djangoapps/content/course_overviews``."""

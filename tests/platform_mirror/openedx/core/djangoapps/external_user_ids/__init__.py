@@ -1,0 +1,1 @@
+"""Mirror of ``openedx/core/djangoapps/external_user_ids``."""

@@ -1,0 +1,1 @@
+"""Mirror of ``openedx/core/djangoapps/plugins``: connects plugin apps' signal receivers."""

@@ -1,0 +1,1 @@
+"""Mirror of ``openedx/core/djangoapps/user_api/accounts``."""
