@@ -53,6 +53,12 @@ def published_only_revision() -> Any:
     return ModuleStoreEnum.RevisionOption.published_only
 
 
+def published_only_branch() -> Any:
+    from xmodule.modulestore import ModuleStoreEnum
+
+    return ModuleStoreEnum.Branch.published_only
+
+
 @cache
 def detached_block_types() -> frozenset[str]:
     """Block types that are part of a course but not of its outline (tabs, about pages...)."""

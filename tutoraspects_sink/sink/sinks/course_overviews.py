@@ -51,18 +51,20 @@ def _location(block: Any) -> str:
     return str(block.location.for_branch(None))
 
 
-def walk_outline(course: Any) -> Iterator[Any]:
-    """Yield the course's blocks depth-first, pre-order, children in their course order.
+def walk_outline(course: Any) -> Iterator[tuple[Any, str, str]]:
+    """Yield (block, location, parent location) depth-first, pre-order, in course order.
 
-    Iterative rather than recursive: a 20,000-block course must not depend on the
-    interpreter's recursion limit.
+    Only ``get_children()`` gives course order (``get_items`` returns storage order), and leaf
+    XBlocks have no ``children`` attribute at all. Iterative, so that a 20,000-block course
+    does not depend on the interpreter's recursion limit.
     """
-    stack = [course]
+    stack: list[tuple[Any, str]] = [(course, "")]
     while stack:
-        block = stack.pop()
-        yield block
-        children = block.get_children()
-        stack.extend(reversed(children))
+        block, parent = stack.pop()
+        location = _location(block)
+        yield block, location, parent
+        if getattr(block, "has_children", True):
+            stack.extend((child, location) for child in reversed(block.get_children()))
 
 
 class CourseOverviewSink(Sink):
@@ -101,14 +103,17 @@ class CourseOverviewSink(Sink):
     def dump_course(self, course_key: Any, catalog: Mapping[str, Any] | None = None) -> int:
         """Write one snapshot of ``course_key``; return the number of rows written (0 if gone)."""
         overview = self.overview(course_key)
-        store = platform.modulestore()
-        course = store.get_course(
-            course_key, depth=None, revision=platform.published_only_revision()
-        )
-        if overview is None or course is None:
+        if overview is None:
             return 0
         stamp = DumpStamp.new()
-        blocks = self.block_rows(course_key, course, store, stamp)
+        store = platform.modulestore()
+        # The branch comes from branch_setting(), not from a revision argument: without it the
+        # CMS (draft-preferred) would number the draft outline that learners do not see.
+        with store.branch_setting(platform.published_only_branch(), course_key):
+            course = store.get_course(course_key, depth=None)
+            if course is None:
+                return 0
+            blocks = self.block_rows(course_key, course, store, stamp)
         writer.insert_rows(self.blocks_table, BLOCK_COLUMNS, blocks)
         writer.insert_rows(self.table, COURSE_COLUMNS, [self.course_row(overview, stamp, catalog)])
         return len(blocks) + 1
@@ -127,7 +132,9 @@ class CourseOverviewSink(Sink):
         rows: list[tuple[Any, ...]] = []
         numbering = [0, 0, 0]
 
-        def add(block: Any, parent: str, position: list[int], detached: bool) -> None:
+        def add(
+            block: Any, location: str, parent: str, position: list[int], detached: bool
+        ) -> None:
             data = {
                 "course": course_part,
                 "run": run,
@@ -141,24 +148,23 @@ class CourseOverviewSink(Sink):
                 "parent": parent,
             }
             rows.append((
-                org, course_id, _location(block), block.display_name_with_default,
+                org, course_id, location, block.display_name_with_default,
                 json.dumps(data, default=_json_default), len(rows) + 1,
                 text(getattr(block, "edited_on", "")), stamp.dump_id, stamp.time_last_dumped,
             ))  # fmt: skip
 
-        parents: dict[str, str] = {}
-        for block in walk_outline(course):
-            location = _location(block)
-            for child in block.children:
-                parents[str(child.for_branch(None))] = location
+        for block, location, parent in walk_outline(course):
             level = _LEVEL_OF.get(_block_type(block))
             if level is not None:
                 numbering[level] += 1
                 numbering[level + 1 :] = [0] * (2 - level)
-            add(block, parents.get(location, ""), numbering, detached=False)
-        for block in store.get_items(course_key, revision=platform.published_only_revision()):
-            if _block_type(block) in detached_types:
-                add(block, "", [0, 0, 0], detached=True)
+            add(block, location, parent, numbering, detached=False)
+        # Tabs, about and info pages are in no outline: they come last, numbered 0:0:0.
+        detached = store.get_items(
+            course_key, qualifiers={"category": {"$in": sorted(detached_types)}}
+        )
+        for block in detached:
+            add(block, _location(block), "", [0, 0, 0], detached=True)
         return rows
 
     def course_row(
