@@ -127,13 +127,16 @@ def create_client(
     *,
     database: str | None = None,
     timeout_secs: float | None = None,
+    show_clickhouse_errors: bool | str = True,
     **client_settings: Any,
 ) -> Client:
     """Open a clickhouse-connect HTTP client (with keep-alive) for ``settings``.
 
     ``database`` defaults to ``"default"`` rather than the sink database, because migrations
     and provisioning run before the sink database exists; callers that only touch sink tables
-    qualify table names or pass ``database=settings.database``.
+    qualify table names or pass ``database=settings.database``. ``client_settings`` are
+    ClickHouse settings sent with every request; ``show_clickhouse_errors="scrub"`` keeps the
+    server URL and version out of error messages (and so out of logs).
     """
     timeout = timeout_secs or settings.timeout_secs
     return clickhouse_connect.get_client(
@@ -149,5 +152,6 @@ def create_client(
         # retries belong to the caller, who knows whether the statement is idempotent.
         query_retries=0,
         autogenerate_session_id=False,
+        show_clickhouse_errors=show_clickhouse_errors,
         settings=client_settings or None,
     )

@@ -26,6 +26,11 @@ DEFAULT_MODEL_CONFIG: dict[str, dict[str, str]] = {
         "model": "ExternalIdType",
     },
     "custom_course_edx": {"module": "lms.djangoapps.ccx.models", "model": "CustomCourseForEdX"},
+    # Users in the retirement pipeline: never written again, even before they are renamed.
+    "user_retirement_status": {
+        "module": "openedx.core.djangoapps.user_api.models",
+        "model": "UserRetirementStatus",
+    },
 }
 
 

@@ -113,13 +113,18 @@ class ModelSink(Sink):
         return [column.name for column in self.columns] + list(STAMP_COLUMNS)
 
     def queryset(self) -> Any:
-        """Objects that may be written: never those of retired users."""
+        """Objects that may be written: never those of users being or already retired."""
         queryset = self.model.objects.all()
         if self.user_field:
             user_path = self.user_field.removesuffix("_id")
             queryset = queryset.exclude(
                 **{f"{user_path}__username__startswith": platform.retired_username_prefix()}
             )
+            retiring = platform.get_model("user_retirement_status")
+            if retiring is not None:
+                queryset = queryset.exclude(
+                    **{f"{self.user_field}__in": retiring.objects.values("user_id")}
+                )
         return queryset
 
     def rows(self, queryset: Any, stamp: DumpStamp) -> Iterator[tuple[Any, ...]]:
