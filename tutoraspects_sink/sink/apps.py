@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.apps import AppConfig
 from edx_django_utils.plugins import PluginSettings
 
@@ -29,3 +31,8 @@ class AspectsSinkConfig(AppConfig):
         from . import signals, tasks  # noqa: F401
 
         signals.connect_receivers()
+        # clickhouse-connect logs every failed request with a traceback; the sink logs each
+        # failure itself, in one line without payloads. Operators can still lower the level.
+        library_logger = logging.getLogger("clickhouse_connect")
+        if library_logger.level == logging.NOTSET:
+            library_logger.setLevel(logging.ERROR)

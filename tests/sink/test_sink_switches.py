@@ -1,0 +1,115 @@
+"""Enabling (settings, waffle flags, PII), missing platform models, and failures that must
+never reach the LMS/CMS request."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.db import transaction
+from factories import build_course, make_user, publish_course
+from openedx_events.content_authoring.data import CourseCatalogData, CourseScheduleData
+from openedx_events.content_authoring.signals import COURSE_CATALOG_INFO_CHANGED
+from waffle.testutils import override_flag
+
+from tutoraspects_sink.sink import delivery, platform, writer
+from tutoraspects_sink.sink.sinks import get_sink
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The tasks the app queues (recorded at the broker boundary, then really sent)."""
+    sent = []
+    original = delivery._send
+
+    def record(task_name, kwargs):
+        sent.append((task_name, dict(kwargs)))
+        original(task_name, kwargs)
+
+    monkeypatch.setattr(delivery, "_send", record)
+    return sent
+
+
+def test_a_disabled_sink_queues_nothing(sink, settings, queued):
+    settings.EVENT_SINK_CLICKHOUSE_COURSE_OVERVIEWS_ENABLED = False
+    publish_course(build_course(number="OFF1", sections=1, subsections=1, units=1))
+    assert [task for task in queued if task[1].get("sink_name") == "course_overviews"] == []
+    assert sink.count("course_blocks") == 0
+
+
+def test_the_waffle_flag_turns_a_sink_on(sink, settings, queued):
+    settings.EVENT_SINK_CLICKHOUSE_COURSE_OVERVIEWS_ENABLED = False
+    with override_flag("event_sink_clickhouse.course_overviews.enabled", active=True):
+        publish_course(build_course(number="WAF1", sections=1, subsections=1, units=1))
+    assert sink.count("course_overviews") == 1
+    assert [name for name, kwargs in queued if kwargs.get("sink_name") == "course_overviews"] == [
+        "dump"
+    ]
+
+
+def test_a_missing_model_disables_its_sink_with_one_warning(sink, settings, caplog):
+    settings.EVENT_SINK_CLICKHOUSE_MODEL_CONFIG = {
+        **settings.EVENT_SINK_CLICKHOUSE_MODEL_CONFIG,
+        "user_profile": {"module": "no.such.module", "model": "UserProfile"},
+    }
+    platform.get_model.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="tutoraspects_sink.sink.platform"):
+            assert not get_sink("user_profile").is_enabled()
+            assert not get_sink("user_profile").is_enabled()
+        warnings = [r for r in caplog.records if "user_profile" in r.getMessage()]
+        assert len(warnings) == 1 and "no.such.module" in warnings[0].getMessage()
+    finally:
+        platform.get_model.cache_clear()
+
+
+def test_clickhouse_down_never_breaks_the_request_and_logs_one_line(sink, settings, caplog):
+    settings.EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG = {
+        **settings.EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG, "url": "http://127.0.0.1:9", "password": "hunter2-secret",
+    }  # fmt: skip
+    settings.EVENT_SINK_CLICKHOUSE_TASK_MAX_RETRIES = 0
+    writer.reset_client()
+    with caplog.at_level(logging.WARNING):
+        user = make_user("during_outage", name="Outage Person")  # the "request" succeeds
+    assert user.pk
+    gave_up = [r for r in caplog.records if "gave up" in r.getMessage()]
+    assert len(gave_up) == 1
+    message = gave_up[0].getMessage()
+    assert "user_profile" in message and "dump_data_to_clickhouse" in message
+    assert "hunter2-secret" not in caplog.text and "Outage Person" not in caplog.text
+    assert not any(record.exc_info for record in caplog.records)  # one line, no traceback
+
+
+def test_a_broken_receiver_never_raises_into_the_request(sink, monkeypatch, caplog):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(delivery, "enqueue", explode)
+    with caplog.at_level(logging.ERROR), transaction.atomic():
+        make_user("unaffected")
+    assert "boom" in caplog.text
+
+
+def test_catalog_info_enriches_the_course_row(sink):
+    course_key = publish_course(build_course(number="CAT1", sections=1, subsections=1, units=1))
+    with transaction.atomic():
+        COURSE_CATALOG_INFO_CHANGED.send_event(
+            catalog_info=CourseCatalogData(
+                course_key=course_key,
+                name="Catalog Name",
+                schedule_data=CourseScheduleData(start=None, pacing="self"),
+                hidden=True,
+                invitation_only=True,
+            )
+        )
+    row = sink.dicts(
+        "SELECT display_name, self_paced, course_data_json FROM {db}.current_course_overviews"
+    )[0]
+    assert row["display_name"] == "Catalog Name"
+    assert row["self_paced"] is True
+    assert (
+        '"hidden": true' in row["course_data_json"]
+        and '"invitation_only": true' in row["course_data_json"]
+    )

@@ -1,0 +1,175 @@
+"""Profiles, external ids and enrollments: signal in -> row in ClickHouse, column by column."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from common.djangoapps.student.models import CourseEnrollment, UserProfile
+from django.db import transaction
+from factories import build_course, enroll, make_external_id, make_user, publish_course
+from openedx.core.djangoapps.external_user_ids.models import ExternalId
+
+from tutoraspects_sink.sink.sinks import Sink, get_sink
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def profile_row(sink, user_id):
+    return sink.dicts(
+        "SELECT * FROM {db}.current_user_profile WHERE user_id = {u:Int32}", u=user_id
+    )
+
+
+def test_profile_save_writes_every_column(sink):
+    user = make_user(
+        "ada", email="ada@example.org", name="Ada Lovelace", city="London", year_of_birth=1815
+    )
+
+    (row,) = profile_row(sink, user.id)
+    profile = UserProfile.objects.get(user=user)
+    assert row["id"] == profile.id and row["user_id"] == user.id
+    assert (row["name"], row["username"], row["email"]) == (
+        "Ada Lovelace",
+        "ada",
+        "ada@example.org",
+    )
+    assert (row["city"], row["year_of_birth"]) == ("London", "1815")
+    for column in (
+        "gender",
+        "level_of_education",
+        "mailing_address",
+        "country",
+        "goals",
+        "bio",
+        "phone_number",
+    ):
+        assert row[column] == (getattr(profile, column) or ""), column
+    assert row["state"] == (profile.state or "")
+    assert row["profile_image_uploaded_at"] == ""  # None becomes an empty string
+    assert row["dumped_at"].year >= 2026
+
+    profile.bio = "Wrote the first program"
+    profile.save()
+    (row,) = profile_row(sink, user.id)
+    assert row["bio"] == "Wrote the first program"
+
+
+def test_external_id_save(sink):
+    user = make_user("grace")
+    external_id = make_external_id(user)
+
+    rows = sink.dicts("SELECT * FROM {db}.current_external_id")
+    assert rows == [{
+        **rows[0],
+        "external_user_id": external_id.external_user_id,
+        "external_id_type": "xapi",
+        "username": "grace",
+        "user_id": user.id,
+    }]  # fmt: skip
+
+
+def test_enrollment_changes_write_the_current_state(sink):
+    course_key = publish_course(build_course(number="ENR1", sections=1, subsections=1, units=1))
+    user = make_user("alan")
+    enrollment = enroll(user, course_key, mode="audit")
+    with transaction.atomic():
+        enrollment.update_enrollment(mode="verified")
+    with transaction.atomic():
+        enrollment.update_enrollment(is_active=False)
+
+    rows = sink.dicts("SELECT * FROM {db}.current_course_enrollment")
+    enrollment = CourseEnrollment.objects.get(pk=enrollment.pk)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["id"], row["course_key"], row["user_id"]) == (
+        enrollment.id,
+        str(course_key),
+        user.id,
+    )
+    assert (row["mode"], row["is_active"], row["username"]) == ("verified", False, "alan")
+    assert row["created"] == str(enrollment.created)
+
+
+def test_without_pii_no_personal_data_is_written_or_queued(sink, settings, caplog):
+    settings.ASPECTS_ENABLE_PII = False
+    course_key = publish_course(build_course(number="PII0", sections=1, subsections=1, units=1))
+    user = make_user("nopii", name="Private Person")
+    make_external_id(user)
+    with caplog.at_level(logging.INFO, logger="celery"):
+        enroll(user, course_key)
+
+    assert sink.count("user_profile") == 0
+    assert sink.count("external_id") == 0
+    (row,) = sink.dicts("SELECT username, user_id FROM {db}.course_enrollment")
+    assert row == {"username": "", "user_id": user.id}
+    assert not get_sink("user_profile").is_enabled()
+
+
+def test_username_and_email_changes_reach_every_copy(sink):
+    course_key = publish_course(build_course(number="REN1", sections=1, subsections=1, units=1))
+    user = make_user("oldname", email="old@example.org")
+    make_external_id(user)
+    enroll(user, course_key)
+
+    with transaction.atomic():
+        user.username, user.email = "newname", "new@example.org"
+        user.save()
+
+    assert sink.rows("SELECT username, email FROM {db}.current_user_profile") == [
+        ("newname", "new@example.org")
+    ]
+    assert sink.rows("SELECT username FROM {db}.current_external_id") == [("newname",)]
+    assert sink.rows("SELECT username FROM {db}.current_course_enrollment") == [("newname",)]
+
+
+def test_login_does_not_rewrite_anything(sink):
+    user = make_user("loginuser")
+    before = sink.count("user_profile")
+    from django.utils import timezone
+
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    assert sink.count("user_profile") == before == 1
+
+
+def test_every_change_in_one_transaction_goes_out_as_one_dump(sink):
+    users = [make_user(f"batch{i}") for i in range(3)]
+    before = {row[0] for row in sink.rows("SELECT DISTINCT dump_id FROM {db}.user_profile")}
+    with transaction.atomic():
+        for user in users:
+            profile = user.profile
+            profile.goals = "Batch"
+            profile.save()
+    dumps = sink.rows("SELECT DISTINCT dump_id FROM {db}.user_profile WHERE goals = 'Batch'")
+    assert len(dumps) == 1 and dumps[0][0] not in before
+    assert sink.rows("SELECT count() FROM {db}.user_profile WHERE goals = 'Batch'") == [(3,)]
+
+
+def test_nothing_is_queued_for_a_rolled_back_transaction(sink):
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        make_user("ghost")
+        raise Rollback
+    assert sink.count("user_profile") == 0
+
+
+def test_every_registered_sink_is_a_known_object():
+    assert set(Sink.registry) >= {
+        "course_overviews",
+        "user_profile",
+        "external_id",
+        "course_enrollment",
+    }
+    assert {type(sink).__module__.rsplit(".", 1)[-1] for sink in Sink.registry.values()} >= {
+        "course_overviews", "user_profile", "external_id", "course_enrollment",
+    }  # fmt: skip
+
+
+def test_external_id_is_keyed_by_its_uuid(sink):
+    user = make_user("uuid")
+    external_id = make_external_id(user)
+    assert ExternalId.objects.filter(external_user_id=external_id.external_user_id).exists()
+    assert get_sink("external_id").dump_keys([str(external_id.external_user_id)]).rows == 1
