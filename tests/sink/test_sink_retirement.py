@@ -30,7 +30,7 @@ def traces(sink, user_id, username, email):
                 uid=user_id,
                 name=username,
                 email=email,
-            )  # fmt: skip
+            )
         ]
     return found
 
