@@ -17,6 +17,8 @@ Environment variables (all optional):
 ``ASPECTS_SINK_TEST_SINKS_ENABLED``    ``1`` sets EVENT_SINK_CLICKHOUSE_<MODEL>_ENABLED for the
                                        four model sinks (default: leave the sink app's defaults)
 ``ASPECTS_SINK_TEST_ENABLE_PII``       ``1`` sets ASPECTS_ENABLE_PII
+``ASPECTS_SINK_TEST_SINK_TASK_QUEUE``  EVENT_SINK_CLICKHOUSE_TASK_QUEUE (a test's own queue)
+``ASPECTS_SINK_TEST_SINK_RETRY_BACKOFF_MAX_SECS``  short retry backoff (factor 1 s) for outage tests
 ``ASPECTS_SINK_TEST_MODULESTORE_BRANCH``  default ``draft-preferred`` (the CMS and its workers,
                                        where course dumps run); ``published-only`` is the LMS's
 ``ASPECTS_SINK_TEST_CCX``              ``0`` turns FEATURES["CUSTOM_COURSES_EDX"] off (default on)
@@ -156,6 +158,12 @@ EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG = {
     "database": _env("CLICKHOUSE_DATABASE", "event_sink"),
     "timeout_secs": int(_env("CLICKHOUSE_TIMEOUT_SECS", "10")),
 }
+# Delivery knobs for tests with a real worker: a queue of the test's own, short backoff.
+if _env("SINK_TASK_QUEUE"):
+    EVENT_SINK_CLICKHOUSE_TASK_QUEUE = _env("SINK_TASK_QUEUE")
+if _env("SINK_RETRY_BACKOFF_MAX_SECS"):
+    EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_SECS = 1
+    EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_MAX_SECS = int(_env("SINK_RETRY_BACKOFF_MAX_SECS"))
 if _flag("SINKS_ENABLED"):
     for _model in ("COURSE_OVERVIEWS", "COURSE_ENROLLMENT", "USER_PROFILE", "EXTERNAL_ID"):
         globals()[f"EVENT_SINK_CLICKHOUSE_{_model}_ENABLED"] = True
