@@ -51,13 +51,13 @@ class SinkTarget:
     server: Any
     database: str
 
-    def client(self) -> Any:
+    def client(self, database: str | None = None) -> Any:
         import clickhouse_connect
 
         return clickhouse_connect.get_client(
             host=self.server.host, port=self.server.http_port,
             username=self.server.username, password=self.server.password,
-            database=self.database,
+            database=database or self.database,
         )  # fmt: skip
 
     def backend_config(self) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def sink_target(enable: tuple[str, ...] = (), pii: bool = True) -> Iterator[Sink
         server.start()
         try:
             target = SinkTarget(server, f"bench_{uuid.uuid4().hex[:8]}")
-            client = target.client()
+            client = target.client(database="default")
             client.command(f"CREATE DATABASE {target.database}")
             migrations = render_migrations(Path(tmp) / "migrations", database=target.database)
             MigrationRunner(client, target.database).apply(load_migrations(migrations))

@@ -1,0 +1,276 @@
+"""An in-process buffer that hands items to a delivery function in batches, from one thread.
+
+``put`` never blocks and never raises: tracking runs inside LMS requests. A background thread
+delivers a batch when ``batch_size`` items are waiting or when the oldest has waited
+``flush_interval`` seconds. A failed delivery is retried with exponential backoff and full
+jitter, the batch kept at the head of the buffer, so order is kept and nothing is skipped; a
+batch refused for a reason that retrying cannot fix (``is_transient`` says no) is retried a
+few times, then dropped and logged. While deliveries fail, the buffer holds at most
+``max_buffered`` items: beyond that new items are dropped and counted.
+
+At interpreter exit (and when a Celery worker child shuts down) every buffer delivers what it
+holds, for at most ``exit_timeout`` seconds. A forked child starts with an empty buffer and a
+thread of its own; what the parent held stays the parent's to deliver.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Attempts of a batch whose failure is not transient before it is dropped.
+PERMANENT_FAILURE_ATTEMPTS = 3
+
+_buffers: weakref.WeakSet[BatchBuffer] = weakref.WeakSet()
+_start_lock = threading.Lock()
+
+
+@dataclass
+class BufferStats:
+    """Counters since the buffer was created (in this process)."""
+
+    accepted: int = 0
+    delivered: int = 0
+    dropped: int = 0
+    failed_attempts: int = 0
+
+
+def backoff(attempt: int, cap: float, base: float = 0.5) -> float:
+    """Full-jitter exponential backoff: a random pause in [base/2, min(cap, base * 2**attempt)]."""
+    ceiling = min(cap, base * (2 ** min(attempt, 30)))
+    return random.uniform(min(base / 2, ceiling), ceiling)  # noqa: S311 - jitter, not crypto
+
+
+class BatchBuffer:
+    """Batches items for ``deliver`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        deliver: Callable[[list[Any]], None],
+        *,
+        batch_size: int,
+        flush_interval: float,
+        max_buffered: int,
+        retry_max_secs: float,
+        exit_timeout: float,
+        is_transient: Callable[[BaseException], bool],
+        describe: Callable[[BaseException], str] = repr,
+    ) -> None:
+        self.name = name
+        self.deliver = deliver
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.max_buffered = max_buffered
+        self.retry_max_secs = retry_max_secs
+        self.exit_timeout = exit_timeout
+        self.is_transient = is_transient
+        self.describe = describe
+        self._pid = -1
+        self._reset()
+        _buffers.add(self)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        self._items: deque[Any] = deque()
+        self._oldest = 0.0  # monotonic time the oldest waiting item arrived
+        self._in_flight = 0
+        self._flush_requested = False
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._last_drop_log = 0.0
+        self.stats = BufferStats()
+
+    def _ensure_running(self) -> None:
+        """Start the delivery thread of this process (again after a fork or a close)."""
+        with _start_lock:
+            if self._pid != os.getpid():
+                self._reset()
+                self._pid = os.getpid()
+            if self._thread is None or not self._thread.is_alive():
+                self._closing = False
+                self._thread = threading.Thread(
+                    target=self._run, name=f"aspects-sink-{self.name}", daemon=True
+                )
+                self._thread.start()
+
+    @property
+    def pending(self) -> int:
+        """Items accepted and not yet delivered (buffered or being delivered)."""
+        if self._pid != os.getpid():
+            return 0
+        return len(self._items) + self._in_flight
+
+    def put(self, item: Any) -> bool:
+        """Accept ``item`` for delivery; False (counted, logged) if the buffer is full."""
+        if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+            self._ensure_running()
+        with self._lock:
+            if len(self._items) + self._in_flight >= self.max_buffered:
+                self.stats.dropped += 1
+                now = time.monotonic()
+                if now - self._last_drop_log > 10:
+                    self._last_drop_log = now
+                    log.error(
+                        "Tracking %s buffer is full (%d events): dropping events; %d dropped "
+                        "so far", self.name, self.max_buffered, self.stats.dropped,
+                    )  # fmt: skip
+                return False
+            if not self._items:
+                self._oldest = time.monotonic()
+            self._items.append(item)
+            self.stats.accepted += 1
+            if len(self._items) >= self.batch_size:
+                self._wakeup.notify()
+        return True
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Deliver everything accepted so far; True if done within ``timeout`` seconds."""
+        if self._pid != os.getpid() or self._thread is None:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            self._flush_requested = True
+            self._wakeup.notify()
+            while self._items or self._in_flight:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._wakeup.wait(0.05 if remaining is None else min(remaining, 0.05))
+            self._flush_requested = False
+        return True
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Flush (for at most ``timeout`` seconds) and stop the thread."""
+        if self._pid != os.getpid() or self._thread is None:
+            return True  # nothing of this process (a forked child's copy is not its own)
+        delivered = self.flush(self.exit_timeout if timeout is None else timeout)
+        with self._lock:
+            self._closing = True
+            self._wakeup.notify_all()
+        if not delivered:
+            log.error(
+                "Tracking %s buffer stopped with %d events not delivered",
+                self.name, self.pending,
+            )  # fmt: skip
+        return delivered
+
+    def _next_batch(self) -> list[Any] | None:
+        """Wait for a batch to be due; None when closing with nothing left."""
+        with self._lock:
+            while True:
+                if self._items:
+                    due = (
+                        len(self._items) >= self.batch_size
+                        or self._flush_requested
+                        or self._closing
+                        or time.monotonic() - self._oldest >= self.flush_interval
+                    )
+                    if due:
+                        count = min(self.batch_size, len(self._items))
+                        batch = [self._items.popleft() for _ in range(count)]
+                        self._in_flight = count
+                        self._oldest = time.monotonic()
+                        return batch
+                    wait = self.flush_interval - (time.monotonic() - self._oldest)
+                elif self._closing:
+                    return None
+                else:
+                    wait = self.flush_interval
+                self._wakeup.wait(max(wait, 0.001))
+
+    def _run(self) -> None:
+        attempts = 0
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            try:
+                self.deliver(batch)
+            except Exception as error:
+                attempts += 1
+                self.stats.failed_attempts += 1
+                transient = self.is_transient(error)
+                if not transient and attempts >= PERMANENT_FAILURE_ATTEMPTS:
+                    log.error(
+                        "Tracking %s: dropping a batch of %d events after %d attempts: %s",
+                        self.name, len(batch), attempts, self.describe(error),
+                    )  # fmt: skip
+                    self._done(batch, delivered=False)
+                    attempts = 0
+                    continue
+                pause = backoff(attempts, self.retry_max_secs)
+                log.warning(
+                    "Tracking %s: delivery of %d events failed (attempt %d, retrying in "
+                    "%.1f s): %s", self.name, len(batch), attempts, pause, self.describe(error),
+                )  # fmt: skip
+                self._give_back(batch)
+                if self._is_closing():
+                    return
+                time.sleep(pause)
+                continue
+            attempts = 0
+            self._done(batch, delivered=True)
+
+    def _done(self, batch: Sequence[Any], delivered: bool) -> None:
+        with self._lock:
+            self._in_flight = 0
+            if delivered:
+                self.stats.delivered += len(batch)
+            else:
+                self.stats.dropped += len(batch)
+            self._wakeup.notify_all()
+
+    def _give_back(self, batch: list[Any]) -> None:
+        with self._lock:
+            self._items.extendleft(reversed(batch))
+            self._in_flight = 0
+            self._wakeup.notify_all()
+
+    def _is_closing(self) -> bool:
+        with self._lock:
+            return self._closing
+
+
+def flush_all(timeout: float | None = None) -> bool:
+    """Deliver what every buffer of this process holds (exit, worker child shutdown)."""
+    done = True
+    for buffer in list(_buffers):
+        done = buffer.close(timeout) and done
+    return done
+
+
+def _flush_at_exit() -> None:
+    flush_all()
+
+
+atexit.register(_flush_at_exit)
+
+
+def _connect_celery_shutdown() -> None:
+    """Celery's prefork children leave with ``os._exit``, skipping atexit: flush on the
+    ``worker_process_shutdown`` signal instead."""
+    try:
+        from celery.signals import worker_process_shutdown
+    except ImportError:  # pragma: no cover - Celery is always there in the LMS
+        return
+
+    def on_shutdown(**kwargs: Any) -> None:
+        flush_all()
+
+    worker_process_shutdown.connect(on_shutdown, weak=False, dispatch_uid="aspects_sink.tracking")
+
+
+_connect_celery_shutdown()

@@ -1,0 +1,225 @@
+"""The event-bus consumer of the ``event_bus`` transport: batches in, acknowledgements out.
+
+It reads the tracking stream as a member of a Redis consumer group, turns up to
+``batch_size`` messages (or what arrived within ``flush_interval``) into rows, inserts them in
+one request, and only then acknowledges them (XACK). An insert that fails is retried with
+backoff, the messages staying unacknowledged, for as long as it takes; a consumer that dies
+leaves them pending, and the next one (or another replica, after ``claim_idle_ms``) takes
+them over. A message that cannot be decoded can never succeed: it is copied to a dead-letter
+stream (``<stream>-dead-letter``) and acknowledged, so it does not block the others.
+
+The group is created reading from the start of the stream, so events sent before the first
+consumer started are not skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from .. import toggles, writer
+from . import conf, events, store
+from .buffer import backoff
+from .transports.event_bus import decode, redis_client
+
+log = logging.getLogger(__name__)
+
+READ_BLOCK_MS = 500
+
+
+@dataclass
+class ConsumerStats:
+    inserted: int = 0
+    batches: int = 0
+    dead_lettered: int = 0
+    failed_attempts: int = 0
+    claimed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class TrackingEventConsumer:
+    """Consumes the tracking stream into ClickHouse (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: redis.Redis | None = None,
+        *,
+        stream: str | None = None,
+        group: str | None = None,
+        consumer_name: str | None = None,
+        batch_size: int | None = None,
+        flush_interval: float | None = None,
+        claim_idle_ms: int = 60_000,
+        insert: Callable[[Sequence[Sequence[Any]]], None] = store.insert,
+    ) -> None:
+        self.client = client or redis_client()
+        self.stream = stream or conf.event_bus_stream()
+        self.group = group or conf.event_bus_group()
+        self.consumer_name = consumer_name or f"{socket.gethostname()}-{os.getpid()}"
+        self.batch_size = batch_size or conf.batch_size()
+        self.flush_interval = (
+            flush_interval if flush_interval is not None else conf.flush_interval()
+        )
+        self.claim_idle_ms = claim_idle_ms
+        self.insert = insert
+        self.stats = ConsumerStats()
+        self.stop_requested = threading.Event()
+        # Start with this consumer's own pending messages (left by a crash), then new ones.
+        self._read_pending = True
+
+    @property
+    def dead_letter_stream(self) -> str:
+        return f"{self.stream}-dead-letter"
+
+    def ensure_group(self) -> None:
+        try:
+            self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except redis.ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    def run(self, max_batches: int | None = None) -> ConsumerStats:
+        """Consume until :attr:`stop_requested` is set (or ``max_batches`` were written)."""
+        self._retry(self.ensure_group, "create the consumer group")
+        log.info(
+            "Consuming tracking events from %s (group %s, consumer %s)",
+            self.stream, self.group, self.consumer_name,
+        )  # fmt: skip
+        while not self.stop_requested.is_set():
+            if max_batches is not None and self.stats.batches >= max_batches:
+                break
+            self.run_once()
+        return self.stats
+
+    def run_once(self) -> int:
+        """Read one batch, insert it, acknowledge it; return how many events were inserted."""
+        messages = self._retry(self._read_batch, "read the stream")
+        if not messages:
+            return 0
+        ids, rows = self._rows(messages)
+        if rows and not self._retry(lambda: self._insert(rows), "insert tracking events", True):
+            return 0  # stopping: the batch stays pending and is read again next time
+        if ids:
+            self._retry(lambda: self.client.xack(self.stream, self.group, *ids), "acknowledge")
+        self.stats.inserted += len(rows)
+        self.stats.batches += 1
+        return len(rows)
+
+    def _insert(self, rows: list[list[Any]]) -> bool:
+        self.insert(rows)
+        return True
+
+    def _read_batch(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """Up to ``batch_size`` messages: pending ones first, then new ones, waiting at most
+        ``flush_interval`` for a batch to fill up."""
+        if self._read_pending:
+            messages = self._read(start="0", block_ms=None)
+            if messages:
+                return messages
+            self._read_pending = False
+            self._claim_abandoned()
+            messages = self._read(start="0", block_ms=None)
+            if messages:
+                return messages
+        batch: list[tuple[bytes, dict[bytes, bytes]]] = []
+        deadline = None  # set when the first message of the batch arrives
+        while len(batch) < self.batch_size and not self.stop_requested.is_set():
+            block_ms = READ_BLOCK_MS
+            if deadline is not None:
+                remaining_ms = int((deadline - time.monotonic()) * 1000)
+                if remaining_ms <= 0:
+                    break
+                block_ms = min(remaining_ms, READ_BLOCK_MS)
+            messages = self._read(start=">", block_ms=block_ms, count=self.batch_size - len(batch))
+            if not messages and deadline is None:
+                return []  # nothing for a while: let the caller check for a stop
+            if messages and deadline is None:
+                deadline = time.monotonic() + self.flush_interval
+            batch.extend(messages)
+        return batch
+
+    def _read(
+        self, start: str, block_ms: int | None, count: int | None = None
+    ) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        reply: Any = self.client.xreadgroup(
+            self.group,
+            self.consumer_name,
+            {self.stream: start},
+            count=count or self.batch_size,
+            block=block_ms,
+        )
+        if not reply:
+            return []
+        # [[stream, [(id, fields), ...]]]; a pending entry trimmed away has fields None.
+        return [(message_id, fields or {}) for message_id, fields in reply[0][1]]
+
+    def _claim_abandoned(self) -> None:
+        """Take over messages another consumer read but never acknowledged (it died)."""
+        start = "0-0"
+        while True:
+            # [next start, [(id, fields), ...], deleted ids]; claimed entries join our
+            # pending list, which the next read returns.
+            reply: Any = self.client.xautoclaim(
+                self.stream, self.group, self.consumer_name,
+                min_idle_time=self.claim_idle_ms, start_id=start, count=self.batch_size,
+            )  # fmt: skip
+            start, claimed = reply[0], reply[1]
+            self.stats.claimed += len(claimed)
+            if start in (b"0-0", "0-0") or not claimed:
+                return
+
+    def _rows(
+        self, messages: list[tuple[bytes, dict[bytes, bytes]]]
+    ) -> tuple[list[bytes], list[list[Any]]]:
+        pii = toggles.pii_enabled()
+        ids, rows = [], []
+        for message_id, fields in messages:
+            ids.append(message_id)
+            try:
+                event_id, event = decode(message_id, fields, self.stream)
+                rows.append(events.to_row(event, event_id, pii))
+            except Exception as error:
+                self._dead_letter(message_id, fields, error)
+        return ids, rows
+
+    def _dead_letter(self, message_id: bytes, fields: dict[bytes, bytes], error: Exception) -> None:
+        self.stats.dead_lettered += 1
+        log.error(
+            "Tracking consumer: message %s of %s cannot be decoded (%s); moved to %s",
+            message_id, self.stream, type(error).__name__, self.dead_letter_stream,
+        )  # fmt: skip
+        entry = dict(fields) | {b"original_id": message_id, b"error": type(error).__name__.encode()}
+        self._retry(
+            lambda: self.client.xadd(self.dead_letter_stream, entry),  # type: ignore[arg-type]
+            "dead-letter a message",
+        )
+
+    def _retry(self, operation: Callable[[], Any], what: str, stoppable: bool = False) -> Any:
+        """Run ``operation`` until it succeeds, pausing with backoff between attempts.
+
+        With ``stoppable``, gives up (returns None) once a stop was requested, leaving the
+        batch unacknowledged."""
+        attempt = 0
+        while True:
+            try:
+                return operation()
+            except Exception as error:
+                attempt += 1
+                self.stats.failed_attempts += 1
+                describe = writer.describe(error)
+                log.warning(
+                    "Tracking consumer could not %s (attempt %d): %s", what, attempt, describe
+                )
+                if stoppable and self.stop_requested.is_set():
+                    return None
+                self.stop_requested.wait(backoff(attempt, conf.retry_max_secs()))
+                if self.stop_requested.is_set() and not stoppable and attempt > 3:
+                    raise

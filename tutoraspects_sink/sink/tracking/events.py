@@ -1,0 +1,276 @@
+"""Tracking event -> ``tracking_events`` row: one mapping shared by every transport.
+
+Events reach a backend in one of two shapes, and both are accepted:
+
+* event-tracking's own (a backend listed directly in ``EVENT_TRACKING_BACKENDS``):
+  ``{name, timestamp, data, context}``, where the request's username, ip, agent, session,
+  referer, accept_language, host, and for browser events event_source and page, are inside
+  ``context``;
+* the tracking log's (a backend nested under edx-platform's ``tracking_logs`` routing backend,
+  after its ``LegacyFieldMappingProcessor``): ``{name, time, event, context, username, ip,
+  agent, host, referer, accept_language, event_source, event_type, page, session}``.
+
+A row is a list of plain JSON values (the event id as text, the time as microseconds since
+the epoch), so that it can travel in a Celery message unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+COLUMNS = (
+    "event_id",
+    "time",
+    "name",
+    "event_source",
+    "org",
+    "course_key",
+    "block_id",
+    "user_id",
+    "event",
+    "context",
+    "page",
+    "username",
+    "ip",
+    "agent",
+    "referer",
+    "accept_language",
+    "session",
+)
+
+# ClickHouse types of COLUMNS, as created by migration 0010 (a test compares them): given to
+# the client so that an insert needs no DESCRIBE round trip.
+COLUMN_TYPES = {
+    "event_id": "UUID",
+    "time": "DateTime64(6, 'UTC')",
+    "name": "LowCardinality(String)",
+    "event_source": "LowCardinality(String)",
+    "org": "LowCardinality(String)",
+    "user_id": "Int64",
+    **{
+        name: "String"
+        for name in COLUMNS
+        if name not in ("event_id", "time", "name", "event_source", "org", "user_id")
+    },
+}
+
+# Request fields that identify a person: their own columns, empty unless PII is enabled.
+PII_FIELDS = ("username", "ip", "agent", "referer", "accept_language", "session")
+# Fields the tracking log has at the top level and event-tracking keeps in the context.
+HOISTED_FIELDS = (*PII_FIELDS, "event_source", "page")
+# Other keys that identify a person, removed from the event body and the context unless PII
+# is enabled (a best effort: event bodies are free-form).
+PII_KEYS = frozenset(
+    {
+        *PII_FIELDS,
+        "email",
+        "user_email",
+        "full_name",
+        "user_agent",
+        "client_id",
+        "target_username",
+        "old_username",
+        "new_username",
+    }
+)
+USAGE_KEY_PREFIXES = ("block-v1:", "ccx-block-v1:", "i4x://", "lb:", "lib-block-v1:")
+# Keys of an event body that may hold the usage key of the block the event is about.
+BLOCK_KEYS = ("problem_id", "usage_key", "block_id", "id")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_INDEX = {name: index for index, name in enumerate(COLUMNS)}
+
+
+def column_index(name: str) -> int:
+    return _INDEX[name]
+
+
+# Compact JSON; values JSON cannot hold (dates, keys, UUIDs) are written as text. One encoder
+# for all calls: json.dumps with options builds a new one each time.
+dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+# The context, with sorted keys: the same whichever event shape it came from.
+dumps_sorted = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, default=str, sort_keys=True
+).encode
+
+
+def to_microseconds(value: Any) -> int:
+    """Microseconds since the epoch of a datetime (naive = UTC), ISO string or number."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, str) and value:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value * 1_000_000) if value < 10**11 else int(value)
+    else:
+        moment = datetime.now(UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_microseconds(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def has_pii(value: Any) -> bool:
+    """Whether ``value`` holds a key of :data:`PII_KEYS` at any depth."""
+    if isinstance(value, dict):
+        return any(key in PII_KEYS or has_pii(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(has_pii(item) for item in value)
+    return False
+
+
+def scrub(value: Any) -> Any:
+    """``value`` without the keys of :data:`PII_KEYS`, at any depth (copied only if needed)."""
+    if not has_pii(value):
+        return value
+    if isinstance(value, dict):
+        return {key: scrub(item) for key, item in value.items() if key not in PII_KEYS}
+    return [scrub(item) for item in value]
+
+
+def _parse_body(body: Any) -> tuple[Any, str | None]:
+    """(the body as an object, its original JSON text if it was text that parsed)."""
+    if isinstance(body, str):
+        if body[:1] in ("{", "["):
+            try:
+                return json.loads(body), body
+            except ValueError:
+                pass
+        return body, None
+    return body, None
+
+
+def org_of(course_key: str) -> str:
+    """The organization of a course key (``course-v1:Org+Num+Run`` or ``Org/Num/Run``)."""
+    if ":" in course_key:
+        return course_key.split(":", 1)[1].split("+", 1)[0]
+    return course_key.split("/", 1)[0] if "/" in course_key else ""
+
+
+def _usage_key_in_course(course_key: str, block_type: str, block_id: str) -> str:
+    """The usage key of block ``block_id`` of ``block_type`` in ``course_key``."""
+    for course_prefix, block_prefix in (("course-v1:", "block-v1:"), ("ccx-v1:", "ccx-block-v1:")):
+        if course_key.startswith(course_prefix):
+            return f"{block_prefix}{course_key[len(course_prefix) :]}+type@{block_type}+block@{block_id}"
+    if course_key.count("/") == 2:
+        org, number, _run = course_key.split("/")
+        return f"i4x://{org}/{number}/{block_type}/{block_id}"
+    return ""
+
+
+def block_of(name: str, body: Any, context: Mapping[str, Any], course_key: str) -> str:
+    """The usage key of the block an event is about, or "".
+
+    In order: ``context.module.usage_key`` (events of XBlocks), a usage key in the body
+    (``problem_id``, ``usage_key``, ``block_id``, ``id``), and for video player events, whose
+    ``id`` may be the bare block id, the usage key of that video in the event's course.
+    """
+    module = context.get("module")
+    if isinstance(module, dict) and module.get("usage_key"):
+        return str(module["usage_key"])
+    if not isinstance(body, dict):
+        return ""
+    for key in BLOCK_KEYS:
+        value = body.get(key)
+        if isinstance(value, str) and value.startswith(USAGE_KEY_PREFIXES):
+            return value
+    video_id = body.get("id")
+    is_video_event = "video" in name or "transcript" in name
+    if isinstance(video_id, str) and video_id and is_video_event and not set(video_id) & {":", "/"}:
+        return _usage_key_in_course(course_key, "video", video_id)
+    return ""
+
+
+def _user_id(*candidates: Any) -> int:
+    for value in candidates:
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+    return 0
+
+
+def split(
+    event: Mapping[str, Any], pii: bool
+) -> tuple[str, Any, Any, dict[str, Any], dict[str, str]]:
+    """(name, time, body, context, fields) of an event in either shape.
+
+    ``context`` is a copy without the hoisted fields (and without personal keys unless
+    ``pii``); ``fields`` holds the hoisted fields as text (personal ones only if ``pii``).
+    """
+    name = str(event.get("name") or event.get("event_type") or "")
+    moment = event.get("time") or event.get("timestamp")
+    body = event["event"] if "event" in event else event.get("data")
+    raw_context = event.get("context")
+    context: dict[str, Any] = dict(raw_context) if isinstance(raw_context, Mapping) else {}
+    fields: dict[str, str] = {}
+    for field in HOISTED_FIELDS:
+        value = event[field] if field in event else context.get(field)
+        context.pop(field, None)
+        if value is not None and (pii or field not in PII_FIELDS):
+            fields[field] = str(value)
+    if "host" in event and "host" not in context:
+        context["host"] = event["host"]
+    if not pii:
+        context = scrub(context)
+    return name, moment, body, context, fields
+
+
+def to_row(event: Mapping[str, Any], event_id: uuid.UUID | str, pii: bool) -> list[Any]:
+    """The ``tracking_events`` row of ``event``, in :data:`COLUMNS` order."""
+    name, moment, raw_body, context, fields = split(event, pii)
+    body, body_text = _parse_body(raw_body)
+    if not pii and isinstance(body, dict | list):
+        scrubbed = scrub(body)
+        if scrubbed is not body:
+            body, body_text = scrubbed, None
+    course_key = context.get("course_id") or (
+        body.get("course_id") if isinstance(body, dict) else ""
+    )
+    course_key = str(course_key or "")
+    user_id = _user_id(
+        context.get("user_id"), body.get("user_id") if isinstance(body, dict) else None
+    )
+    return [
+        str(event_id),
+        to_microseconds(moment),
+        name,
+        fields.get("event_source", "server"),
+        str(context.get("org_id") or org_of(course_key)),
+        course_key,
+        block_of(name, body, context, course_key),
+        user_id,
+        body_text if body_text is not None else dumps(body if body is not None else {}),
+        dumps_sorted(context),
+        fields.get("page", ""),
+        *(fields.get(field, "") for field in PII_FIELDS),
+    ]
+
+
+def portable(event: Mapping[str, Any], pii: bool) -> tuple[str, datetime, str, str]:
+    """(name, timestamp, data JSON, context JSON) of ``event`` for a ``TrackingLogData``.
+
+    The hoisted fields go back into the context, where event-tracking keeps them, so that
+    :func:`to_row` on ``{name, timestamp, data, context}`` gives the same row as on the
+    original event. Personal data is removed here already when PII is off: it never leaves
+    the process.
+    """
+    name, moment, raw_body, context, fields = split(event, pii)
+    body, body_text = _parse_body(raw_body)
+    if not pii and isinstance(body, dict | list):
+        scrubbed = scrub(body)
+        if scrubbed is not body:
+            body, body_text = scrubbed, None
+    context.update(fields)
+    data = body_text if body_text is not None else dumps(body if body is not None else {})
+    return name, from_microseconds(to_microseconds(moment)), data, dumps(context)

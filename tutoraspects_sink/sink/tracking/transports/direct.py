@@ -1,0 +1,41 @@
+"""``direct``: rows buffered in the process, written by ClickHouse asynchronous inserts.
+
+Guarantee: an event is acknowledged when the insert carrying it is answered, which with
+``wait_for_async_insert=1`` means ClickHouse has written it to a part: it survives a
+ClickHouse restart. Until then it is only in this process's memory: a batch whose insert fails
+(ClickHouse down, restarting, or an answer lost on the way) is retried with backoff, in order,
+and the table's ReplacingMergeTree key collapses an event that a lost answer made us insert
+twice. Events are flushed by size, by time, and at process exit (for a bounded time); what a
+killed process (SIGKILL, OOM) still held, and events beyond the buffer's cap during a long
+outage, are lost and counted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from ... import writer
+from .. import events, store
+from .base import BufferedTransport
+
+
+class DirectTransport(BufferedTransport):
+    name = "direct"
+
+    def prepare(self, event: Mapping[str, Any], event_id: uuid.UUID, pii: bool) -> list[Any]:
+        return events.to_row(event, event_id, pii)
+
+    def deliver(self, batch: list[Any]) -> None:
+        store.insert(batch, asynchronous=True)
+
+    def is_transient(self, error: BaseException) -> bool:
+        return writer.is_transient(error)
+
+    def describe(self, error: BaseException) -> str:
+        return writer.describe(error)
+
+
+def create() -> DirectTransport:
+    return DirectTransport()
