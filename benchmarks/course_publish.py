@@ -26,7 +26,6 @@ def main() -> None:
     from xmodule.modulestore.django import SignalHandler
 
     from tutoraspects_sink.sink.signals import on_course_published
-
     from tutoraspects_sink.sink.sinks import get_sink
     from tutoraspects_sink.sink.sinks.base import DumpStamp
     from tutoraspects_sink.sink.sinks.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
@@ -34,7 +33,7 @@ def main() -> None:
     current_app.conf.task_always_eager = True
     results = []
     with bench_database(), sink_target(enable=("course_overviews",)) as target:
-        bare = target.client()
+        bare_client = target.client()
         sink = get_sink("course_overviews")
         for size in SIZES:
             spec = build_course("Bench", f"B{size}", "2026", total_blocks=size)
@@ -44,7 +43,6 @@ def main() -> None:
             def signal_to_rows(course_key=course_key) -> None:
                 # Our receiver only: the platform's own receivers (CourseOverview) are not ours.
                 on_course_published(sender=SignalHandler, course_key=course_key)
-
 
             # The same rows, serialized beforehand, inserted with a plain client.
             from xmodule.modulestore import ModuleStoreEnum
@@ -56,8 +54,10 @@ def main() -> None:
             course_row = sink.course_row(sink.overview(course_key), stamp, None)
 
             def bare_insert(rows=rows, course_row=course_row) -> None:
-                bare.insert("course_blocks", rows, column_names=list(BLOCK_COLUMNS))
-                bare.insert("course_overviews", [course_row], column_names=list(COURSE_COLUMNS))
+                bare_client.insert("course_blocks", rows, column_names=list(BLOCK_COLUMNS))
+                bare_client.insert(
+                    "course_overviews", [course_row], column_names=list(COURSE_COLUMNS)
+                )
 
             # Alternate the two so that the machine's noise hits both alike; keep medians and
             # the median of the paired ratios.
@@ -66,8 +66,8 @@ def main() -> None:
             bare_seconds = statistics.median(bare for _, bare in pairs)
             paired = statistics.median(sink / bare for sink, bare in pairs)
             results.append((size, blocks, sink_seconds, bare_seconds, paired))
-        stored = bare.command("SELECT count() FROM course_blocks")
-        bare.close()
+        stored = bare_client.command("SELECT count() FROM course_blocks")
+        bare_client.close()
 
     rows = [
         (f"{blocks:,}", f"{sink_s * 1000:.1f} ms", f"{bare_s * 1000:.1f} ms", f"{paired:.2f}x",

@@ -107,7 +107,9 @@ def timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def median_of(runs: int, action: Callable[[], Any], before: Callable[[], Any] | None = None) -> float:
+def median_of(
+    runs: int, action: Callable[[], Any], before: Callable[[], Any] | None = None
+) -> float:
     """Median wall time of ``runs`` runs of ``action`` (``before`` runs untimed each time)."""
     samples = []
     for _ in range(runs):
@@ -126,6 +128,9 @@ def table(rows: list[tuple[Any, ...]], headers: tuple[str, ...]) -> str:
     """A plain-text table for the benchmark's output."""
     cells = [tuple(str(cell) for cell in row) for row in [headers, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in cells]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in cells
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
