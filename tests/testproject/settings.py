@@ -2,8 +2,9 @@
 
 Environment variables (all optional):
 
-``ASPECTS_SINK_TEST_DB``               ``mysql`` (default: MariaDB 127.0.0.1:3306, root) or
-                                       ``postgresql`` (127.0.0.1:5432, user postgres)
+``ASPECTS_SINK_TEST_DB``               ``mysql`` (default: MariaDB 127.0.0.1:3306, root),
+                                       ``postgresql`` (127.0.0.1:5432, user postgres) or
+                                       ``sqlite`` (the quickstart; DB_NAME is then a file path)
 ``ASPECTS_SINK_TEST_DB_NAME``          database name (default ``aspects_sink_test``; pytest-django
                                        creates and uses ``test_<name>``; subprocesses started by
                                        tests must be given that test name)
@@ -85,8 +86,11 @@ elif _env("DB", "mysql") == "mysql":
             "COLLATION": "utf8mb4_unicode_ci",
         },
     }
+elif _env("DB", "mysql") == "sqlite":
+    # The no-services quickstart: a file next to the embedded ClickHouse's data.
+    _DATABASE = {"ENGINE": "django.db.backends.sqlite3"}
 else:
-    raise ImproperlyConfigured("ASPECTS_SINK_TEST_DB must be 'mysql' or 'postgresql'")
+    raise ImproperlyConfigured("ASPECTS_SINK_TEST_DB must be 'mysql', 'postgresql' or 'sqlite'")
 DATABASES = {"default": {**_DATABASE, "NAME": _DB_NAME, "ATOMIC_REQUESTS": True, "CONN_MAX_AGE": 0}}
 
 # PBKDF2 as in production; MD5 also accepted so factories can hash one password cheaply.

@@ -1,0 +1,1 @@
+"""Developer tools that run the project on this machine without Docker (``make quickstart``)."""
