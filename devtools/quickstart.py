@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,7 +27,7 @@ def step(message: str) -> None:
     print(f"\n==> {message}", flush=True)
 
 
-def configure_django(workdir: Path, server, database: str) -> None:  # noqa: ANN001
+def configure_django(workdir: Path, server: Any, database: str) -> None:
     for path in (REPO / "tests" / "platform_mirror", REPO / "tests", REPO):
         sys.path.insert(0, str(path))
     os.environ.update({
@@ -47,6 +48,43 @@ def configure_django(workdir: Path, server, database: str) -> None:  # noqa: ANN
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def run_pipeline(client: Any, server: Any, workdir: Path, database: str) -> None:
+    """Steps 3 and 4: changes in the LMS/CMS, then the outline query in ClickHouse."""
+    step("Running the sink app in the edx-platform test project (SQLite)")
+    configure_django(workdir, server, database)
+    from factories import build_course, enroll, make_external_id, make_user, publish_course
+
+    spec = build_course("DemoX", "Analytics101", "2026", sections=3, subsections=2, units=2,
+                        leaves_per_unit=3, display_name="Analytics 101")  # fmt: skip
+    course_key = publish_course(spec)
+    print(f"published {course_key} ({len(spec)} blocks)")
+    for number in range(1, 6):
+        learner = make_user(f"learner{number}", name=f"Learner {number}")
+        make_external_id(learner)
+        enroll(learner, course_key, mode="verified" if number % 2 else "audit")
+    print("created 5 learners with profiles, external ids and enrollments")
+
+    step("What arrived in ClickHouse")
+    for table in (
+        "course_overviews",
+        "course_blocks",
+        "user_profile",
+        "external_id",
+        "course_enrollment",
+    ):
+        count = client.command(f"SELECT count() FROM {database}.{table}")
+        print(f"  {table:<18} {count:>5} rows")
+
+    step("Every video of the course, in course order, with its location label")
+    result = client.query(
+        f"SELECT display_name_with_location, location FROM {database}.current_course_blocks "
+        "WHERE course_key = {course:String} AND block_type = 'video' ORDER BY course_order",
+        parameters={"course": str(course_key)},
+    )
+    for label, location in result.result_rows:
+        print(f"  {label:<48} {location}")
 
 
 def main() -> int:
@@ -87,39 +125,7 @@ def main() -> int:
         for name in MigrationRunner(client, database).apply(migrations):
             print(f"applied {name}")
 
-        step("Running the sink app in the edx-platform test project (SQLite)")
-        configure_django(workdir, server, database)
-        from factories import build_course, enroll, make_external_id, make_user, publish_course
-
-        spec = build_course("DemoX", "Analytics101", "2026", sections=3, subsections=2, units=2,
-                            leaves_per_unit=3, display_name="Analytics 101")  # fmt: skip
-        course_key = publish_course(spec)
-        print(f"published {course_key} ({len(spec)} blocks)")
-        for number in range(1, 6):
-            learner = make_user(f"learner{number}", name=f"Learner {number}")
-            make_external_id(learner)
-            enroll(learner, course_key, mode="verified" if number % 2 else "audit")
-        print("created 5 learners with profiles, external ids and enrollments")
-
-        step("What arrived in ClickHouse")
-        for table in (
-            "course_overviews",
-            "course_blocks",
-            "user_profile",
-            "external_id",
-            "course_enrollment",
-        ):
-            count = client.command(f"SELECT count() FROM {database}.{table}")
-            print(f"  {table:<18} {count:>5} rows")
-
-        step("Every video of the course, in course order, with its location label")
-        result = client.query(
-            f"SELECT display_name_with_location, location FROM {database}.current_course_blocks "
-            "WHERE course_key = {course:String} AND block_type = 'video' ORDER BY course_order",
-            parameters={"course": str(course_key)},
-        )
-        for label, location in result.result_rows:
-            print(f"  {label:<48} {location}")
+        run_pipeline(client, server, workdir, database)
         print(f"\nDone in {time.monotonic() - started:.1f} s. Data in {workdir}")
         if args.keep:
             print(f"ClickHouse keeps running at {server.url}; press Ctrl-C to stop.")
