@@ -1,0 +1,48 @@
+"""Plugin settings: defaults fill only what is unset; production reads the YAML env tokens."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from tutoraspects_sink.sink.settings import common, production
+
+
+def test_common_defaults_keep_values_the_deployment_set():
+    settings = SimpleNamespace(
+        EVENT_SINK_CLICKHOUSE_USER_PROFILE_ENABLED=True, ASPECTS_ENABLE_PII=True
+    )
+    common.plugin_settings(settings)
+    assert settings.EVENT_SINK_CLICKHOUSE_USER_PROFILE_ENABLED is True
+    assert settings.ASPECTS_ENABLE_PII is True
+    assert settings.EVENT_SINK_CLICKHOUSE_COURSE_OVERVIEWS_ENABLED is False
+    assert settings.EVENT_SINK_CLICKHOUSE_PII_MODELS == ["user_profile", "external_id"]
+    assert settings.EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG["database"] == "event_sink"
+    assert settings.EVENT_SINK_CLICKHOUSE_MODEL_CONFIG["course_overviews"] == {
+        "module": "openedx.core.djangoapps.content.course_overviews.models",
+        "model": "CourseOverview",
+    }
+
+
+def test_production_takes_values_from_env_tokens():
+    backend = {
+        "url": "https://ch.example.org:8443",
+        "username": "u",
+        "password": "p",
+        "database": "d",
+    }
+    settings = SimpleNamespace(
+        ENV_TOKENS={"EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG": backend, "ASPECTS_ENABLE_PII": True}
+    )
+    common.plugin_settings(settings)
+    production.plugin_settings(settings)
+    assert backend == settings.EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG
+    assert settings.ASPECTS_ENABLE_PII is True
+    assert settings.EVENT_SINK_CLICKHOUSE_TASK_MAX_RETRIES == 20  # untouched default
+
+
+def test_production_without_env_tokens_changes_nothing():
+    settings = SimpleNamespace()
+    common.plugin_settings(settings)
+    before = dict(vars(settings))
+    production.plugin_settings(settings)
+    assert vars(settings) == before
