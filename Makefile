@@ -2,7 +2,10 @@
 #   make quickstart   set up, then run the whole pipeline on an embedded ClickHouse
 #   make test         set up, then run the test suite (what CI runs)
 
-PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1)
+# Python 3.12, as in the openedx image: the first candidate that really runs (a pyenv shim may
+# exist without a selected version).
+PYTHON ?= $(shell for candidate in $$(command -v python3.12) $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
+	"$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null && { echo "$$candidate"; break; }; done)
 VENV ?= .venv
 BIN := $(VENV)/bin
 CHDB_VERSION := 26.9.0
