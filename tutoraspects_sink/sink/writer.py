@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
@@ -104,50 +103,6 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
         return
     current = backend_settings()
     get_client().insert(table, rows, column_names=list(columns), database=current.database)
-
-
-class PipelinedInsert:
-    """Insert chunks of one snapshot in the background while the caller builds the next ones.
-
-    A large course spends as long serializing its blocks as ClickHouse spends storing them;
-    overlapping the two nearly halves a publish. Chunks go out one at a time, in order, on a
-    single background thread; leaving the ``with`` block waits for all of them and raises the
-    first failure, so the caller writes what depends on them (the course row) only after.
-    """
-
-    def __init__(self, table: str, columns: Sequence[str]) -> None:
-        self.table = table
-        self.columns = columns
-        self.rows = 0
-        self._pending: list[Future[None]] = []
-
-    def submit(self, rows: Sequence[Sequence[Any]]) -> None:
-        self.rows += len(rows)
-        self._pending.append(_background().submit(insert_rows, self.table, self.columns, rows))
-
-    def __enter__(self) -> PipelinedInsert:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        errors = [future.exception() for future in self._pending]
-        failure = next((error for error in errors if error is not None), None)
-        if failure is not None and exc_info[0] is None:
-            raise failure
-
-
-_executor: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _background() -> ThreadPoolExecutor:
-    """One insert thread per process (re-created after a fork)."""
-    global _executor  # noqa: PLW0603
-    with _lock:
-        if _executor is None or _executor[0] != os.getpid():
-            _executor = (
-                os.getpid(),
-                ThreadPoolExecutor(1, thread_name_prefix="aspects-sink-insert"),
-            )
-        return _executor[1]
 
 
 def delete_rows(table: str, column: str, values: Sequence[int | str]) -> None:

@@ -9,7 +9,8 @@ if the block insert fails, the course still looks out of date and is dumped agai
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import repeat
 from json.encoder import encode_basestring as quote
 from typing import Any
 
@@ -35,9 +36,6 @@ COURSE_DATA_FIELDS = (
     "entrance_exam_enabled", "external_id", "language", "catalog_visibility",
 )  # fmt: skip
 
-# Rows per insert request while a course is serialized (see PipelinedInsert).
-BLOCK_CHUNK_ROWS = 1_000
-
 # What each structural block type advances in the section:subsection:unit numbering.
 _LEVEL_OF = {"chapter": 0, "sequential": 1, "vertical": 2}
 
@@ -49,18 +47,6 @@ def _json_default(value: Any) -> str:
 def _location(block: Any) -> str:
     # Drafts and published versions share a location; branch/version must not leak into it.
     return str(block.location.for_branch(None))
-
-
-def chunked(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
-    """Consecutive lists of ``size`` rows (``itertools.batched`` needs Python 3.12)."""
-    chunk: list[tuple[Any, ...]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def location_formatter(course_key: Any) -> Callable[[Any], str]:
@@ -99,7 +85,7 @@ def walk_outline(
         location = location_of(block)
         yield block, location, parent
         if getattr(block, "has_children", True):
-            stack.extend((child, location) for child in reversed(block.get_children()))
+            stack.extend(zip(reversed(block.get_children()), repeat(location)))
 
 
 class CourseOverviewSink(Sink):
@@ -153,15 +139,10 @@ class CourseOverviewSink(Sink):
             course = store.get_course(course_key, depth=None)
             if course is None:
                 return 0
-            # Chunks go to ClickHouse while the next ones are serialized; the course row is
-            # written only once every chunk is stored.
-            with writer.PipelinedInsert(self.blocks_table, BLOCK_COLUMNS) as pipeline:
-                for chunk in chunked(
-                    self.iter_block_rows(course_key, course, store, stamp), BLOCK_CHUNK_ROWS
-                ):
-                    pipeline.submit(chunk)
+            blocks = self.block_rows(course_key, course, store, stamp)
+        writer.insert_rows(self.blocks_table, BLOCK_COLUMNS, blocks)
         writer.insert_rows(self.table, COURSE_COLUMNS, [self.course_row(overview, stamp, catalog)])
-        return pipeline.rows + 1
+        return len(blocks) + 1
 
     def block_rows(
         self, course_key: Any, course: Any, store: Any, stamp: DumpStamp
