@@ -11,6 +11,7 @@ from factories import (
     add_block,
     build_course,
     delete_block,
+    delete_course,
     make_ccx,
     make_user,
     publish_block,
@@ -178,3 +179,22 @@ def test_ccx_courses_are_dumped_with_their_master_course(sink):
         "SELECT count() FROM {db}.current_course_blocks WHERE course_key = {c:String}", c=ccx_key
     )
     assert ccx_blocks == [(len(spec),)]
+
+
+def test_a_deleted_course_leaves_the_current_views(sink):
+    keep = publish_course(build_course(number="KEEP", sections=1, subsections=1, units=1))
+    gone = publish_course(build_course(number="GONE", sections=1, subsections=1, units=1))
+    assert {
+        row[0] for row in sink.rows("SELECT course_key FROM {db}.current_course_overviews")
+    } == {str(keep), str(gone)}
+
+    delete_course(gone)
+
+    assert sink.rows("SELECT course_key FROM {db}.current_course_overviews") == [(str(keep),)]
+    assert sink.rows("SELECT DISTINCT course_key FROM {db}.current_course_blocks") == [(str(keep),)]
+    assert sink.rows("SELECT course_key FROM {db}.course_names") == [(str(keep),)]
+    # History is kept: the deletion is one more snapshot.
+    assert sink.rows(
+        "SELECT countIf(deleted), count() FROM {db}.course_overviews WHERE course_key = {c:String}",
+        c=str(gone),
+    ) == [(1, 2)]

@@ -41,6 +41,7 @@ def _enqueue_if_enabled(sink_name: str, keys: list[Any], by: str = "key") -> Non
 
 @_never_raise
 def on_course_published(sender: Any, course_key: Any, **kwargs: Any) -> None:
+    """COURSE_PUBLISHED and COURSE_DELETED: a dump writes whichever state the course is in."""
     _enqueue_if_enabled("course_overviews", [course_key])
 
 
@@ -129,6 +130,7 @@ def connect_receivers() -> None:
     """Connect every receiver whose signal or model this platform has; warn for the rest."""
     for path, receiver in (
         ("xmodule.modulestore.django.COURSE_PUBLISHED", on_course_published),
+        ("xmodule.modulestore.django.COURSE_DELETED", on_course_published),
         ("openedx_events.content_authoring.signals.COURSE_CATALOG_INFO_CHANGED", on_course_catalog_info_changed),
         ("common.djangoapps.student.signals.ENROLL_STATUS_CHANGE", on_enrollment_changed),
         ("openedx_events.learning.signals.COURSE_ENROLLMENT_CHANGED", on_enrollment_changed),

@@ -124,10 +124,10 @@ class CourseOverviewSink(Sink):
     def dump_course(self, course_key: Any, catalog: Mapping[str, Any] | None = None) -> int:
         """Write one snapshot of ``course_key``; return the number of rows written (0 if gone)."""
         overview = self.overview(course_key)
-        if overview is None:
-            return 0
-        stamp = DumpStamp.new()
         store = platform.modulestore()
+        if overview is None:
+            return self.write_deletion(course_key, store)
+        stamp = DumpStamp.new()
         # The branch comes from branch_setting(), not from a revision argument: without it the
         # CMS (draft-preferred) would number the draft outline that learners do not see. A
         # read-only bulk operation lets the modulestore load the course structure once for
@@ -143,6 +143,30 @@ class CourseOverviewSink(Sink):
         writer.insert_rows(self.blocks_table, BLOCK_COLUMNS, blocks)
         writer.insert_rows(self.table, COURSE_COLUMNS, [self.course_row(overview, stamp, catalog)])
         return len(blocks) + 1
+
+    def write_deletion(self, course_key: Any, store: Any) -> int:
+        """A course that no longer exists gets a last snapshot marked deleted (no blocks).
+
+        Only when the modulestore agrees the course is gone: an overview can be missing for a
+        course that exists (not generated yet), and that course must not be hidden.
+        """
+        if store.has_course(course_key):
+            return 0
+        stamp = DumpStamp.new()
+        row = (
+            course_key.org,
+            str(course_key),
+            *[""] * 5,
+            False,
+            "{}",
+            "",
+            "",
+            stamp.dump_id,
+            stamp.time_last_dumped,
+            True,
+        )
+        writer.insert_rows(self.table, (*COURSE_COLUMNS, "deleted"), [row])
+        return 1
 
     def block_rows(
         self, course_key: Any, course: Any, store: Any, stamp: DumpStamp

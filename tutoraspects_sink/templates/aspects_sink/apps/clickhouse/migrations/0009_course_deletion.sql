@@ -1,0 +1,16 @@
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster with context -%}
+-- Deleted courses leave the current views. Deleting a course writes one more snapshot of it,
+-- marked deleted and with no blocks; being the latest, it hides the course and its outline.
+ALTER TABLE {{ db() }}.course_overviews{{ on_cluster() }}
+    ADD COLUMN IF NOT EXISTS deleted Bool DEFAULT false;
+
+CREATE OR REPLACE VIEW {{ db() }}.current_course_overviews{{ on_cluster() }} AS
+SELECT *
+FROM
+(
+    SELECT *
+    FROM {{ db() }}.course_overviews
+    ORDER BY dumped_at DESC, dump_id DESC
+    LIMIT 1 BY org, course_key
+)
+WHERE NOT deleted;
