@@ -9,7 +9,9 @@ they reach our command, and every value must be written with :func:`shell_quote`
 from __future__ import annotations
 
 import shlex
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import click
 
@@ -69,3 +71,152 @@ def migrate_clickhouse(list_only: bool, wait: float | None) -> Iterator[tuple[st
     """``tutor local do migrate-clickhouse [--list] [--wait SECONDS]``."""
     options = [] if wait is None else ["--wait", format(wait, "g")]
     yield SERVICE, clickhouse_command("status" if list_only else "migrate", *options)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracking load tests (run in the LMS job: they need the LMS settings and its tracker)
+# ---------------------------------------------------------------------------------------------
+
+LMS = "lms"
+
+
+def _load_test_options(function: Any) -> Any:
+    """The options of ``load_test_tracking_events``, as ``tutor do`` options."""
+    options = [
+        click.option("--num-users", type=click.IntRange(min=1), help="Learners to create and enroll (default 10)."),
+        click.option("--username-prefix", help='Prefix of their usernames (default "lt_").'),
+        click.option("--num-events", type=click.IntRange(min=0), help="Events to emit (default 10)."),
+        click.option("--duration", type=click.FloatRange(min=0), metavar="SECONDS", help="Emit for this long instead."),
+        click.option("--run-until-killed", is_flag=True, help="Emit until the job is stopped."),
+        click.option("--rate", type=click.FloatRange(min=0), help="Target events per second (default: as fast as possible)."),
+        click.option("--sleep-time", type=click.FloatRange(min=0), metavar="SECONDS", help="Pause between events instead of --rate."),
+        click.option("--tags", multiple=True, help="A label of the run (repeat for several)."),
+        click.option("--course-key", help="Play in this published course instead of creating one."),
+        click.option("--num-videos", type=click.IntRange(min=0), help="Videos of the created course (default 10)."),
+        click.option("--num-problems", type=click.IntRange(min=0), help="Problems of the created course (default 5)."),
+        click.option("--enrollment-share", type=click.FloatRange(0, 1), help="Share of enrollment changes (default 0.02)."),
+        click.option("--run-id", help="Id of the run (default: random)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _manage_py(command: str, options: dict[str, Any]) -> list[str]:
+    """``./manage.py lms COMMAND --option value...`` for the options that were given."""
+    args = ["./manage.py", LMS, command]
+    for name, value in options.items():
+        if value is None or value is False or value == ():
+            continue
+        flag = f"--{name}"
+        if value is True:
+            args.append(flag)
+        elif isinstance(value, tuple):
+            args += [flag, *value]
+        else:
+            args += [flag, format(value, "g") if isinstance(value, float) else str(value)]
+    return args
+
+
+@click.command(
+    "load-test-tracking-events",
+    help="Emit tracking events for N test users against a published test course (load tests "
+    "only: it creates users and a course). The run is recorded in ClickHouse.",
+)
+@_load_test_options
+def load_test_tracking_events(**options: Any) -> Iterator[tuple[str, str]]:
+    """``tutor local do load-test-tracking-events [options]``."""
+    yield LMS, shell_join(_manage_py("load_test_tracking_events", options))
+
+
+@click.command(
+    "load-test-tracking",
+    help="Run a tracking load test with its monitor, then print the monitor's summary "
+    "(sent, arrived, lost, throughput, lag).",
+)
+@_load_test_options
+@click.option(
+    "--monitor-interval",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    help="Seconds between monitor passes (default 5).",
+)
+@click.option(
+    "--drain-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="How long to wait for the backlog to drain (default 300).",
+)
+@click.option("--fail-on-loss", is_flag=True, help="Fail the job if any event was lost.")  # fmt: skip
+def load_test_tracking(
+    monitor_interval: float | None, drain_timeout: float | None, fail_on_loss: bool, **options: Any
+) -> Iterator[tuple[str, str]]:
+    """``tutor local do load-test-tracking [options]``: the monitor follows the run in the
+    background and prints its summary once the events are drained; the job fails if either
+    command fails."""
+    options["run_id"] = options["run_id"] or uuid.uuid4().hex[:12]
+    monitor = _manage_py(
+        "monitor_load_test_tracking",
+        {
+            "run_id": options["run_id"],
+            "sleep_time": monitor_interval,
+            "drain_timeout": drain_timeout,
+            "fail_on_loss": fail_on_loss,
+            # The generator creates its users and course before the run starts.
+            "wait_for_start": 3600.0,
+        },
+    )
+    generator = _manage_py("load_test_tracking_events", options)
+    yield (
+        LMS,
+        (
+            f"{shell_join(monitor)} &\n"
+            "monitor=$!\n"
+            f"{shell_join(generator)} || {{ kill $monitor; exit 1; }}\n"
+            "wait $monitor\n"
+        ),
+    )
+
+
+@click.command(
+    "dump-data-to-clickhouse",
+    help="Backfill ClickHouse from the LMS database: what is missing or out of date (all with "
+    "--force). Interrupted? Run it again: what is already dumped is skipped.",
+)
+@click.option("--object", "object_name", metavar="NAME", help="course_overviews, course_enrollment, user_profile or external_id.")  # fmt: skip
+@click.option("--all", "all_objects", is_flag=True, help="Every enabled object, course structure first.")  # fmt: skip
+@click.option("--force", is_flag=True, help="Dump even what ClickHouse has up to date.")
+@click.option("--ids", multiple=True, metavar="ID[,ID...]", help="Only these objects (repeatable).")  # fmt: skip
+@click.option("--ids-to-skip", multiple=True, metavar="ID[,ID...]", help="Never these objects (repeatable).")  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=1), help="Dump at most N objects.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Rows per ClickHouse insert (default 10,000).")  # fmt: skip
+@click.option("--sleep-time", type=click.FloatRange(min=0), metavar="SECONDS", help="Pause between batches, to spare the database (default 0).")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Count what would be dumped; write nothing.")
+@click.option("--service", type=click.Choice(["lms", "cms"]), default="lms", show_default=True, help="Where the command runs.")  # fmt: skip
+def dump_data_to_clickhouse(  # noqa: PLR0917 - click passes each option
+    object_name: str | None,
+    all_objects: bool,
+    force: bool,
+    ids: tuple[str, ...],
+    ids_to_skip: tuple[str, ...],
+    limit: int | None,
+    batch_size: int | None,
+    sleep_time: float | None,
+    dry_run: bool,
+    service: str,
+) -> Iterator[tuple[str, str]]:
+    """``tutor local do dump-data-to-clickhouse --object NAME [options]`` (or ``--all``)."""
+    if bool(object_name) == all_objects:
+        raise click.UsageError("pass either --object NAME or --all")
+    args = ["./manage.py", service, "dump_data_to_clickhouse"]
+    args += ["--all"] if all_objects else ["--object", str(object_name)]
+    args += ["--force"] * force + ["--dry-run"] * dry_run
+    for option, values in (("--ids", ids), ("--ids-to-skip", ids_to_skip)):
+        if values:
+            args += [option, *values]  # each as given; the command splits "a,b" itself
+    for option, value in (("--limit", limit), ("--batch-size", batch_size)):
+        if value is not None:
+            args += [option, str(value)]
+    if sleep_time is not None:
+        args += ["--sleep-time", format(sleep_time, "g")]
+    yield service, shell_join(args)

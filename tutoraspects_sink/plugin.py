@@ -35,6 +35,10 @@ config: dict[str, dict[str, Any]] = {
         "TIMEOUT_SECS": 10,
         "ENABLED_SINKS": list(templating.SINKS),
         "PII_ENABLED": False,
+        # Tracking events into ClickHouse: an event-tracking backend in the LMS and CMS.
+        "TRACKING_ENABLED": False,
+        # direct | celery | event_bus (event_bus also runs a consumer service/deployment).
+        "TRACKING_TRANSPORT": "celery",
     },
     "unique": {
         "CLICKHOUSE_ADMIN_PASSWORD": "{{ 24|random_string }}",
@@ -64,6 +68,7 @@ hooks.Filters.ENV_TEMPLATE_FILTERS.add_items(
         ("aspects_sink_python", templating.python_literal),
         ("aspects_sink_env", templating.env_value),
         ("aspects_sink_sha256", templating.sha256_hex),
+        ("aspects_sink_url_component", templating.url_component),
     ]
 )
 hooks.Filters.ENV_TEMPLATE_VARIABLES.add_items(
@@ -87,3 +92,7 @@ hooks.Filters.CLI_DO_INIT_TASKS.add_item(
     )
 )
 hooks.Filters.CLI_DO_COMMANDS.add_item(do_commands.migrate_clickhouse)
+hooks.Filters.CLI_DO_COMMANDS.add_item(do_commands.dump_data_to_clickhouse)
+hooks.Filters.CLI_DO_COMMANDS.add_items(
+    [do_commands.load_test_tracking_events, do_commands.load_test_tracking]
+)

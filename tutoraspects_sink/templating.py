@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from tutor.exceptions import TutorError
@@ -73,6 +74,11 @@ def sink_enabled(config: Mapping[str, Any], sink: str) -> bool:
     return sink not in PII_SINKS or bool(config["ASPECTS_SINK_PII_ENABLED"])
 
 
+# The tracking sink's transports (kept in step with tutoraspects_sink.sink.tracking.conf,
+# which imports Django and so cannot be imported on the Tutor side).
+TRACKING_TRANSPORTS = ("direct", "celery", "event_bus")
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise a one-line :class:`TutorError` naming the first malformed ``ASPECTS_SINK_*`` key."""
     # Lazily: the first problem stops the checks that could trip over the same odd value.
@@ -85,9 +91,11 @@ def check_config(config: Mapping[str, Any]) -> None:
 def _server_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """Yield ``(key without prefix, what was expected)`` for malformed switches and addresses."""
     get = _getter(config)
-    for key in ("RUN_CLICKHOUSE", "CLICKHOUSE_SECURE", "PII_ENABLED"):
+    for key in ("RUN_CLICKHOUSE", "CLICKHOUSE_SECURE", "PII_ENABLED", "TRACKING_ENABLED"):
         if not isinstance(get(key), bool):
             yield key, "true or false"
+    if get("TRACKING_TRANSPORT") not in TRACKING_TRANSPORTS:
+        yield "TRACKING_TRANSPORT", f"one of {', '.join(TRACKING_TRANSPORTS)}"
     if not _HOST.match(str(get("CLICKHOUSE_HOST"))):
         yield "CLICKHOUSE_HOST", "a host name only (https is ASPECTS_SINK_CLICKHOUSE_SECURE)"
     port = get("CLICKHOUSE_HTTP_PORT")
@@ -154,3 +162,9 @@ def _is_identifier(value: Any) -> bool:
 def _is_number(value: Any, kind: Any) -> bool:
     # YAML "true" is a bool, and bool is an int subclass: refuse it explicitly.
     return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def url_component(value: Any) -> str:
+    """Percent-encode ``value`` for one component of a URL (user or password: "/", ":" and
+    "@" included)."""
+    return quote(str(value), safe="")

@@ -37,6 +37,8 @@ def valid_config(**changes: Any) -> dict[str, Any]:
         ({"TIMEOUT_SECS": 0}, "ASPECTS_SINK_TIMEOUT_SECS = 0"),
         ({"TIMEOUT_SECS": True}, "ASPECTS_SINK_TIMEOUT_SECS = True"),
         ({"PII_ENABLED": "yes"}, "ASPECTS_SINK_PII_ENABLED = 'yes'"),
+        ({"TRACKING_TRANSPORT": "kafka"}, "ASPECTS_SINK_TRACKING_TRANSPORT = 'kafka'"),
+        ({"TRACKING_ENABLED": "on"}, "ASPECTS_SINK_TRACKING_ENABLED = 'on'"),
         ({"CLICKHOUSE_K8S_VOLUME_SIZE": "10 GB"}, "ASPECTS_SINK_CLICKHOUSE_K8S_VOLUME_SIZE = "),
         ({"CLICKHOUSE_ADMIN_PASSWORD": ""}, "ASPECTS_SINK_CLICKHOUSE_ADMIN_PASSWORD = (hidden)"),
     ],

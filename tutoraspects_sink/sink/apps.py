@@ -29,6 +29,7 @@ class AspectsSinkConfig(AppConfig):
         # Signal receivers are connected here rather than through PluginSignals: a signal
         # missing on this platform release must disable one sink, not crash startup.
         from . import signals, tasks  # noqa: F401
+        from .tracking import tasks as tracking_tasks  # noqa: F401
 
         signals.connect_receivers()
         # clickhouse-connect logs every failed request with a traceback; the sink logs each

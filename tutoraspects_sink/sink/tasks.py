@@ -93,16 +93,20 @@ def dump(
 
 
 def user_data_tables() -> list[tuple[str, str]]:
-    """(table, user id column) of every sink table that holds a user's data."""
-    from .sinks import Sink
+    """(table, user id column) of every sink table that holds a user's data.
 
-    return sorted(
-        {
-            (sink.table, "user_id")
-            for sink in Sink.registry.values()
-            if isinstance(sink, ModelSink) and sink.user_field
-        }
-    )
+    The model sinks declare theirs; tracking events carry the user id of whoever acted.
+    """
+    from .sinks import Sink
+    from .tracking import conf as tracking_conf
+
+    tables = {
+        (sink.table, "user_id")
+        for sink in Sink.registry.values()
+        if isinstance(sink, ModelSink) and sink.user_field
+    }
+    tables.add((tracking_conf.TABLE, "user_id"))
+    return sorted(tables)
 
 
 @shared_task(name="tutoraspects_sink.retire_user", **TASK_OPTIONS)

@@ -35,40 +35,31 @@ def create_course(
     from xmodule.modulestore import ModuleStoreEnum
 
     store = platform.modulestore()
+
+    def child(parent: Any, block_type: str, name: str) -> Any:
+        return store.create_child(
+            user_id, parent.location, block_type, fields={"display_name": name}
+        )
+
     fields = {"display_name": f"Load test {number}", "start": datetime.now(UTC) - timedelta(days=7)}
     with store.branch_setting(ModuleStoreEnum.Branch.draft_preferred):
         course = store.create_course(org, number, "run", user_id, fields=fields)
         result = LoadTestCourse(course_key=course.id)
+        sections = (
+            ("video", num_videos, result.videos),
+            ("problem", num_problems, result.problems),
+        )
         with store.bulk_operations(course.id):
-            for section, (block_type, count) in enumerate(
-                (("video", num_videos), ("problem", num_problems)), start=1
-            ):
+            for section, (block_type, count, blocks) in enumerate(sections, start=1):
                 if not count:
                     continue
                 title = f"{block_type.title()}s"
-                chapter = store.create_child(
-                    user_id,
-                    course.location,
-                    "chapter",
-                    fields={"display_name": f"Section {section}: {title}"},
-                )
-                sequential = store.create_child(
-                    user_id, chapter.location, "sequential", fields={"display_name": title}
-                )
+                chapter = child(course, "chapter", f"Section {section}: {title}")
+                sequential = child(chapter, "sequential", title)
                 for index in range(1, count + 1):
                     name = f"{block_type.title()} {index}"
-                    unit = store.create_child(
-                        user_id,
-                        sequential.location,
-                        "vertical",
-                        fields={"display_name": f"Unit {name}"},
-                    )
-                    block = store.create_child(
-                        user_id, unit.location, block_type, fields={"display_name": name}
-                    )
-                    (result.videos if block_type == "video" else result.problems).append(
-                        block.location
-                    )
+                    block = child(child(sequential, "vertical", f"Unit {name}"), block_type, name)
+                    blocks.append(block.location)
                     result.names[str(block.location)] = name
             store.publish(course.location, user_id)
     return result

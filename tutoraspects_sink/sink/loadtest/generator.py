@@ -98,6 +98,7 @@ class LoadTest:
         self.enrolled: dict[int, bool] = {}
         self.course: course_module.LoadTestCourse | None = None
         self._user_contexts: dict[int, dict[str, Any]] = {}
+        self._course_contexts: dict[int, dict[str, Any]] = {}
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -317,6 +318,16 @@ class LoadTest:
             "course_user_tags": {},
         }
 
+    def _request_in_course(self, user: Any) -> dict[str, Any]:
+        """The user's request context within the course (built once per user)."""
+        cached = self._course_contexts.get(user.id)
+        if cached is None:
+            cached = self._course_contexts[user.id] = {
+                **self._user_contexts[user.id],
+                **self._course_context(),
+            }
+        return cached
+
     def _toggle_enrollment(self, user: Any) -> None:
         assert self.course is not None
         enrollment = platform.get_model("course_enrollment")
@@ -334,8 +345,7 @@ class LoadTest:
 
         assert self.course is not None
         context = {
-            **self._user_contexts[user.id],
-            **self._course_context(),
+            **self._request_in_course(user),
             "event_source": "browser",
             "page": f"https://lms.loadtest.invalid/courses/{self.course.course_key}/jump_to/{video}",
         }
@@ -354,16 +364,16 @@ class LoadTest:
         assert self.course is not None
         correct = self.random.random() < 0.6
         answer_id = f"{problem.block_id}_2_1"
+        usage_key = str(problem)
         context = {
-            **self._user_contexts[user.id],
-            **self._course_context(),
+            **self._request_in_course(user),
             "module": {
-                "display_name": self.course.names.get(str(problem), ""),
-                "usage_key": str(problem),
+                "display_name": self.course.names.get(usage_key, ""),
+                "usage_key": usage_key,
             },
         }
         data = {
-            "problem_id": str(problem),
+            "problem_id": usage_key,
             "attempts": self.random.randint(1, 3),
             "success": "correct" if correct else "incorrect",
             "grade": 1 if correct else 0,
@@ -374,5 +384,5 @@ class LoadTest:
                 answer_id: {"question": "Pick one", "answer": "choice", "correct": correct}
             },
         }
-        with self._context(str(problem), context):
+        with self._context(usage_key, context):
             tracker.emit("problem_check", data)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..tracking.conf import DEFAULTS as TRACKING_DEFAULTS
+
 # Where each sink's model lives in edx-platform (Verawood). Operators and tests may point a
 # key elsewhere; a model that cannot be imported disables its sink with one warning.
 DEFAULT_MODEL_CONFIG: dict[str, dict[str, str]] = {
@@ -54,6 +56,7 @@ def plugin_settings(settings: Any) -> None:
         "EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_SECS": 2,
         "EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_MAX_SECS": 600,
         "EVENT_SINK_CLICKHOUSE_TASK_QUEUE": None,
+        **TRACKING_DEFAULTS,
     }
     for name, value in defaults.items():
         if not hasattr(settings, name):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..tracking import conf as tracking_conf
+
 _FROM_TOKENS = (
     "EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG",
     "EVENT_SINK_CLICKHOUSE_PII_MODELS",
@@ -17,6 +19,7 @@ _FROM_TOKENS = (
     "EVENT_SINK_CLICKHOUSE_COURSE_ENROLLMENT_ENABLED",
     "EVENT_SINK_CLICKHOUSE_USER_PROFILE_ENABLED",
     "EVENT_SINK_CLICKHOUSE_EXTERNAL_ID_ENABLED",
+    *tracking_conf.DEFAULTS,
 )
 
 

@@ -16,11 +16,10 @@ its id, hands it to the transport, and never raises.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from . import conf, transports
+from . import conf, events, transports
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +28,21 @@ class ClickHouseTrackingBackend:
     """``send(event)``: one tracking event to the configured transport."""
 
     def __init__(self, transport: str | None = None, **options: Any) -> None:
-        if transport is not None and transport not in conf.TRANSPORTS:
+        # A wrong transport stops the LMS at startup (the tracker is built then), rather than
+        # failing every event later.
+        if transport is None:
+            conf.transport_name()
+        elif transport not in conf.TRANSPORTS:
             raise ValueError(
                 f"unknown tracking transport {transport!r}; expected one of "
                 + ", ".join(conf.TRANSPORTS)
             )
         if options:
             log.warning("ClickHouseTrackingBackend ignores unknown options %s", sorted(options))
+        # Every process that builds the tracker (LMS, CMS and their Celery workers) registers
+        # the celery transport's task.
+        from . import tasks  # noqa: F401
+
         self.transport_name = transport
         self.received = 0  # events handed to the transport by this instance (load tests)
 
@@ -48,7 +55,7 @@ class ClickHouseTrackingBackend:
             return
         self.received += 1
         try:
-            self.transport.send(event, uuid.uuid4())
+            self.transport.send(event, events.new_event_id())
         except Exception:
             log.exception("Could not hand tracking event %r to ClickHouse", event.get("name"))
 

@@ -17,6 +17,8 @@ the epoch), so that it can travel in a Celery message unchanged.
 from __future__ import annotations
 
 import json
+import random
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -81,6 +83,7 @@ USAGE_KEY_PREFIXES = ("block-v1:", "ccx-block-v1:", "i4x://", "lb:", "lib-block-
 # Keys of an event body that may hold the usage key of the block the event is about.
 BLOCK_KEYS = ("problem_id", "usage_key", "block_id", "id")
 
+_PII_KEY_IN_JSON = re.compile('"(?:' + "|".join(sorted(map(re.escape, PII_KEYS))) + ')"\\s*:')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _INDEX = {name: index for index, name in enumerate(COLUMNS)}
@@ -118,22 +121,28 @@ def from_microseconds(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
-def has_pii(value: Any) -> bool:
-    """Whether ``value`` holds a key of :data:`PII_KEYS` at any depth."""
-    if isinstance(value, dict):
-        return any(key in PII_KEYS or has_pii(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(has_pii(item) for item in value)
-    return False
-
-
 def scrub(value: Any) -> Any:
-    """``value`` without the keys of :data:`PII_KEYS`, at any depth (copied only if needed)."""
-    if not has_pii(value):
-        return value
+    """``value`` without the keys of :data:`PII_KEYS`, at any depth."""
     if isinstance(value, dict):
         return {key: scrub(item) for key, item in value.items() if key not in PII_KEYS}
-    return [scrub(item) for item in value]
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    return value
+
+
+def _without_pii(value: Any, text: str, pii: bool, encode: Any) -> str:
+    """``text`` (the JSON of ``value``), re-encoded without personal keys if it has any and
+    PII is off. Searching the text is much cheaper than walking every event's objects."""
+    if pii or not _PII_KEY_IN_JSON.search(text) or not isinstance(value, dict | list):
+        return text
+    return str(encode(scrub(value)))
+
+
+def new_event_id() -> uuid.UUID:
+    """A random (version 4) UUID from the interpreter's generator, which is seeded from the OS
+    and re-seeded in every forked child: several times cheaper than ``uuid4()``'s
+    ``os.urandom`` call, and event ids need to be unique, not secret."""
+    return uuid.UUID(int=random.getrandbits(128), version=4)
 
 
 def _parse_body(body: Any) -> tuple[Any, str | None]:
@@ -205,8 +214,8 @@ def split(
 ) -> tuple[str, Any, Any, dict[str, Any], dict[str, str]]:
     """(name, time, body, context, fields) of an event in either shape.
 
-    ``context`` is a copy without the hoisted fields (and without personal keys unless
-    ``pii``); ``fields`` holds the hoisted fields as text (personal ones only if ``pii``).
+    ``context`` is a copy without the hoisted fields; ``fields`` holds the hoisted fields as
+    text (personal ones only if ``pii``).
     """
     name = str(event.get("name") or event.get("event_type") or "")
     moment = event.get("time") or event.get("timestamp")
@@ -221,26 +230,23 @@ def split(
             fields[field] = str(value)
     if "host" in event and "host" not in context:
         context["host"] = event["host"]
-    if not pii:
-        context = scrub(context)
     return name, moment, body, context, fields
+
+
+def _body(raw_body: Any, pii: bool) -> tuple[Any, str]:
+    """(the body as an object, its JSON without personal keys unless ``pii``)."""
+    body, text = _parse_body(raw_body)
+    if text is None:
+        text = dumps(body if body is not None else {})
+    return body, _without_pii(body, text, pii, dumps)
 
 
 def to_row(event: Mapping[str, Any], event_id: uuid.UUID | str, pii: bool) -> list[Any]:
     """The ``tracking_events`` row of ``event``, in :data:`COLUMNS` order."""
     name, moment, raw_body, context, fields = split(event, pii)
-    body, body_text = _parse_body(raw_body)
-    if not pii and isinstance(body, dict | list):
-        scrubbed = scrub(body)
-        if scrubbed is not body:
-            body, body_text = scrubbed, None
-    course_key = context.get("course_id") or (
-        body.get("course_id") if isinstance(body, dict) else ""
-    )
-    course_key = str(course_key or "")
-    user_id = _user_id(
-        context.get("user_id"), body.get("user_id") if isinstance(body, dict) else None
-    )
+    body, body_text = _body(raw_body, pii)
+    in_body = body if isinstance(body, dict) else {}
+    course_key = str(context.get("course_id") or in_body.get("course_id") or "")
     return [
         str(event_id),
         to_microseconds(moment),
@@ -249,9 +255,9 @@ def to_row(event: Mapping[str, Any], event_id: uuid.UUID | str, pii: bool) -> li
         str(context.get("org_id") or org_of(course_key)),
         course_key,
         block_of(name, body, context, course_key),
-        user_id,
-        body_text if body_text is not None else dumps(body if body is not None else {}),
-        dumps_sorted(context),
+        _user_id(context.get("user_id"), in_body.get("user_id")),
+        body_text,
+        _without_pii(context, dumps_sorted(context), pii, dumps_sorted),
         fields.get("page", ""),
         *(fields.get(field, "") for field in PII_FIELDS),
     ]
@@ -266,11 +272,7 @@ def portable(event: Mapping[str, Any], pii: bool) -> tuple[str, datetime, str, s
     the process.
     """
     name, moment, raw_body, context, fields = split(event, pii)
-    body, body_text = _parse_body(raw_body)
-    if not pii and isinstance(body, dict | list):
-        scrubbed = scrub(body)
-        if scrubbed is not body:
-            body, body_text = scrubbed, None
+    _body_object, data = _body(raw_body, pii)
     context.update(fields)
-    data = body_text if body_text is not None else dumps(body if body is not None else {})
-    return name, from_microseconds(to_microseconds(moment)), data, dumps(context)
+    context_text = _without_pii(context, dumps(context), pii, dumps)
+    return name, from_microseconds(to_microseconds(moment)), data, context_text

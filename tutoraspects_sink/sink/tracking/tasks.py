@@ -1,7 +1,7 @@
 """The Celery task of the ``celery`` tracking transport.
 
-Registered when this module is imported: the sink app imports it when it is ready, and a
-worker may also name it with ``--include``.
+Registered when this module is imported: by the tracking backend when the tracker is built
+(in the LMS, the CMS and their workers), and by the sink app when it is ready.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from ..tasks import TASK_OPTIONS, _retry_or_give_up
 from . import store
 
 
-@shared_task(name="tutoraspects_sink.insert_tracking_events", **TASK_OPTIONS)
+# Nobody reads the result: storing thousands per minute in the result backend would be waste.
+@shared_task(name="tutoraspects_sink.insert_tracking_events", ignore_result=True, **TASK_OPTIONS)
 def insert_tracking_events(self: Any, rows: Sequence[Sequence[Any]]) -> int:
     """Insert one batch of tracking rows; retried with backoff while ClickHouse is away."""
     try:

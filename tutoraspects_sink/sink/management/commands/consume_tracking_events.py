@@ -6,12 +6,12 @@ Example: ``./manage.py lms consume_tracking_events`` (one per replica; they shar
 
 from __future__ import annotations
 
-import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from ...tracking.consumer import TrackingEventConsumer
+from ...tracking.process import stop_on_termination
 
 
 class Command(BaseCommand):
@@ -29,8 +29,7 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             claim_idle_ms=options["claim_idle_ms"],
         )
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: consumer.stop_requested.set())
+        stop_on_termination(consumer.stop_requested.set)
         stats = consumer.run()
         self.stdout.write(
             f"Stopped after inserting {stats.inserted} events in {stats.batches} batches."

@@ -7,12 +7,12 @@ Example: ``./manage.py lms load_test_tracking_events --num_users 100 --rate 2000
 
 from __future__ import annotations
 
-import signal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from ...loadtest.generator import LoadTest, LoadTestOptions
+from ...tracking.process import stop_on_termination
 
 
 class Command(BaseCommand):
@@ -67,8 +67,7 @@ class Command(BaseCommand):
             ),
             say=self.stdout.write,
         )
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: load_test.stop())
+        stop_on_termination(load_test.stop)
         try:
             load_test.setup()
         except (RuntimeError, LookupError) as error:

@@ -7,13 +7,13 @@ Example: ``./manage.py lms monitor_load_test_tracking --sleep_time 5``
 from __future__ import annotations
 
 import json
-import signal
 from dataclasses import asdict
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from ...loadtest.monitor import Monitor, MonitorOptions
+from ...tracking.process import stop_on_termination
 
 # The names platform-plugin-aspects' monitor accepts, for the transports that exist here.
 TRANSPORT_ALIASES = {
@@ -53,8 +53,7 @@ class Command(BaseCommand):
             ),
             say=self.stdout.write,
         )
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: monitor.stop())
+        stop_on_termination(monitor.stop)
         try:
             summary = monitor.run()
         except TimeoutError as error:
