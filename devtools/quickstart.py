@@ -77,14 +77,44 @@ def run_pipeline(client: Any, server: Any, workdir: Path, database: str) -> None
         count = client.command(f"SELECT count() FROM {database}.{table}")
         print(f"  {table:<18} {count:>5} rows")
 
-    step("Every video of the course, in course order, with its location label")
+    step("Learners watch some videos (tracking events, 'direct' transport)")
+    videos = [block for block in spec.outline() if block.block_type == "video"]
+    plays = watch_some_videos(str(course_key), [video.block_id for video in videos])
+    print(
+        f"emitted {plays} play_video events for {len({i for i in range(0, len(videos), 2)})} of {len(videos)} videos"
+    )
+
+    step("How often was each video viewed, including the videos nobody watched?")
     result = client.query(
-        f"SELECT display_name_with_location, location FROM {database}.current_course_blocks "
-        "WHERE course_key = {course:String} AND block_type = 'video' ORDER BY course_order",
+        f"SELECT video_name_with_location, play_count, viewer_count FROM {database}.video_views "
+        "WHERE course_key = {course:String} ORDER BY course_order",
         parameters={"course": str(course_key)},
     )
-    for label, location in result.result_rows:
-        print(f"  {label:<48} {location}")
+    print(f"  {'video':<50} {'plays':>5} {'viewers':>7}")
+    for label, play_count, viewers in result.result_rows:
+        print(f"  {label:<50} {play_count:>5} {viewers:>7}")
+
+
+def watch_some_videos(course_key: str, block_ids: list[str]) -> int:
+    """Every other video is played by a few learners; the others stay unwatched."""
+    from eventtracking import tracker
+    from eventtracking.tracker import Tracker
+
+    from tutoraspects_sink.sink.tracking.backend import ClickHouseTrackingBackend
+
+    backend = ClickHouseTrackingBackend("direct")
+    tracker.register_tracker(Tracker(backends={"aspects_sink": backend}))
+    plays = 0
+    for index in range(0, len(block_ids), 2):
+        for user_id in range(1, 2 + index % 4):
+            context = {"course_id": course_key, "org_id": "DemoX", "user_id": user_id}
+            with tracker.get_tracker().context("edx.course.browser", context):
+                tracker.emit(
+                    "play_video", {"id": block_ids[index], "code": "html5", "currentTime": 0}
+                )
+            plays += 1
+    backend.flush(30)
+    return plays
 
 
 def main() -> int:
