@@ -64,6 +64,9 @@ def test_model_sink_columns_exist_with_compatible_types(model_sink, sink_databas
 
 
 def test_course_sink_columns_exist(sink_database):
-    for table, names in (("course_overviews", (*COURSE_COLUMNS, "deleted")), ("course_blocks", BLOCK_COLUMNS)):
+    for table, names in (
+        ("course_overviews", (*COURSE_COLUMNS, "deleted")),
+        ("course_blocks", BLOCK_COLUMNS),
+    ):
         columns = table_columns(sink_database, table)
         assert set(names) <= set(columns), (table, sorted(set(names) - set(columns)))

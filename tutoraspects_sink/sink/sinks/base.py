@@ -107,6 +107,12 @@ class ModelSink(Sink):
     key_column: ClassVar[str] = "id"  # the ClickHouse column holding that key
     user_field: ClassVar[str | None] = "user_id"  # model field holding the user id
     select_related: ClassVar[tuple[str, ...]] = ()
+    # The backfill pages through the source in this order (keyset pagination) and compares
+    # each page with one sorted stream of what ClickHouse holds, joined on ``merge_column``
+    # (default ``key_column``): the ClickHouse column holding the first of these fields,
+    # which must be an integer so that both databases order it alike.
+    backfill_order: ClassVar[tuple[str, ...]] = ("pk",)
+    merge_column: ClassVar[str | None] = None
 
     @property
     def column_names(self) -> list[str]:

@@ -11,6 +11,10 @@ class ExternalIdSink(ModelSink):
     table = "external_id"
     key_field = "external_user_id"
     key_column = "external_user_id"
+    # ClickHouse keeps no copy of the primary key; user_id is indexed on both sides (the
+    # (user, type) unique index here), so the backfill pages by user, then primary key.
+    backfill_order = ("user_id", "pk")
+    merge_column = "user_id"
     columns = (
         Column("external_user_id"),
         Column("external_id_type", "external_id_type__name"),
