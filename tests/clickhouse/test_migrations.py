@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from tests.fixtures.sink import SINK_TABLES
 from tutoraspects_sink.clickhouse.migrations import (
     MIGRATIONS_TABLE,
     MigrationError,
@@ -16,16 +17,6 @@ from tutoraspects_sink.clickhouse.migrations import (
     split_statements,
 )
 from tutoraspects_sink.schema import render_migrations
-
-SINK_TABLES = {
-    "course_overviews",
-    "course_blocks",
-    "user_profile",
-    "external_id",
-    "course_enrollment",
-    "load_test_runs",
-    "load_test_stats",
-}
 
 # The columns existing Aspects dashboards read, in order (shared/notes/anchors.md): our tables
 # may add columns after them but must keep these names and types.
@@ -74,7 +65,7 @@ def test_all_migrations_apply_on_an_empty_server(
     applied = runner.apply(load_migrations(migrations_dir))
 
     assert applied == sorted(path.name for path in migrations_dir.glob("[0-9]*.sql"))
-    assert SINK_TABLES | {MIGRATIONS_TABLE} <= _tables(clickhouse_client, clickhouse_database)
+    assert {*SINK_TABLES, MIGRATIONS_TABLE} <= _tables(clickhouse_client, clickhouse_database)
 
 
 def test_anchor_columns_keep_their_names_types_and_order(
