@@ -1,0 +1,29 @@
+"""Backfill: bring ClickHouse up to date with the platform's database, fast and resumably.
+
+``dump_data_to_clickhouse`` (and the Tutor job ``dump-data-to-clickhouse``) run
+:func:`backfill`. One module per concept:
+
+* :mod:`.keyset` — keyset pagination of the source (no OFFSET, no COUNT);
+* :mod:`.snapshot` and :mod:`.fingerprint` — what ClickHouse already holds, in one query;
+* :mod:`.columns` — the sink's column declarations applied column-wise;
+* :mod:`.inserter` — one insert per batch, overlapped with reading the next batch;
+* :mod:`.courses` — course structure, stale by publish time;
+* :mod:`.models` — row sinks (profiles, enrollments, external ids), stale by content;
+* :mod:`.progress`, :mod:`.interrupt`, :mod:`.errors`, :mod:`.connection`, :mod:`.options`.
+"""
+
+from .connection import Overrides
+from .errors import BackfillError
+from .options import BackfillOptions, split_ids
+from .progress import Counts
+from .runner import ALL_ORDER, backfill
+
+__all__ = [
+    "ALL_ORDER",
+    "BackfillError",
+    "BackfillOptions",
+    "Counts",
+    "Overrides",
+    "backfill",
+    "split_ids",
+]

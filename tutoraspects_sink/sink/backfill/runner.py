@@ -1,0 +1,162 @@
+"""The backfill as a whole: which objects, in which order, with what checks, and how it ends.
+
+Everything that can be checked before writing is checked first (object names, PII, enabled
+sinks, options, then one ClickHouse query for connectivity, credentials and tables), so a
+mistake costs a one-line message, not a half-done run. Each object then gets a summary line;
+an interruption says where to resume (simply: run the same command again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import platform, toggles
+from ..sinks import Sink, get_sink
+from ..sinks.base import ModelSink
+from ..sinks.course_overviews import CourseOverviewSink
+from . import courses, models
+from .connection import Backend, Overrides, backend
+from .context import Run
+from .errors import BackfillError, explain, quiet_driver_logs
+from .interrupt import StopRequest
+from .options import BackfillOptions
+from .progress import Counts, Progress
+
+# --all: course structure first (dashboards label everything with it), then enrollments (the
+# base of course dashboards), then the personal data tables that map ids to people.
+ALL_ORDER = ("course_overviews", "course_enrollment", "external_id", "user_profile")
+
+
+def valid_names() -> str:
+    return ", ".join(sorted(Sink.registry))
+
+
+def select(name: str | None, all_objects: bool, options: BackfillOptions) -> list[Sink]:
+    """The sinks to backfill, in order; refuses unknown, disabled and PII objects."""
+    if all_objects and name:
+        raise BackfillError("use either --object NAME or --all, not both")
+    if all_objects:
+        if options.ids or options.ids_to_skip or options.start_after is not None:
+            raise BackfillError("--ids, --ids-to-skip and --start-pk need one --object, not --all")
+        ranked = sorted(Sink.registry, key=lambda n: ((*ALL_ORDER, n).index(n), n))
+        chosen = [Sink.registry[n] for n in ranked if Sink.registry[n].is_enabled()]
+        if not chosen:
+            raise BackfillError(
+                f"--all: no object is enabled (objects: {valid_names()}); enable sinks first"
+            )
+        return chosen
+    if not name:
+        raise BackfillError(f"pass --object NAME (one of: {valid_names()}) or --all")
+    try:
+        sink = get_sink(name)
+    except KeyError:
+        raise BackfillError(f"unknown object {name!r}; valid objects: {valid_names()}") from None
+    check_enabled(sink)
+    return [sink]
+
+
+def check_enabled(sink: Sink) -> None:
+    """Refuse an object that its sink would not write either, saying how to enable it."""
+    if not isinstance(sink, (ModelSink, CourseOverviewSink)):
+        raise BackfillError(f"object {sink.name!r} has no backfill")
+    if platform.get_model(sink.model_key) is None:
+        raise BackfillError(
+            f"object {sink.name!r}: its model is not available on this platform; check "
+            f"EVENT_SINK_CLICKHOUSE_MODEL_CONFIG[{sink.model_key!r}]"
+        )
+    if sink.holds_pii and not toggles.pii_enabled():
+        raise BackfillError(
+            f"object {sink.name!r} holds personal data and PII is disabled: set "
+            "ASPECTS_ENABLE_PII = True (Tutor: ASPECTS_SINK_PII_ENABLED) to dump it"
+        )
+    if not toggles.switched_on(sink.name):
+        raise BackfillError(
+            f"object {sink.name!r} is disabled: set EVENT_SINK_CLICKHOUSE_{sink.name.upper()}_ENABLED "
+            f"= True or the waffle flag event_sink_clickhouse.{sink.name}.enabled first"
+        )
+
+
+def needed_tables(sinks: Sequence[Sink]) -> dict[str, list[str]]:
+    needed: dict[str, list[str]] = {}
+    for sink in sinks:
+        if isinstance(sink, CourseOverviewSink):
+            needed.update(courses.tables(sink))
+        elif isinstance(sink, ModelSink):
+            needed.update(models.tables(sink))
+    return needed
+
+
+def run_one(sink: Sink, run: Run) -> None:
+    """Backfill one object; its summary line is printed however it ends."""
+    queries, inserts = run.backend.queries, run.backend.inserts
+    try:
+        if isinstance(sink, CourseOverviewSink):
+            courses.backfill_courses(sink, run)
+        elif isinstance(sink, ModelSink):
+            models.backfill_model(sink, run)
+    except BackfillError:
+        raise
+    except KeyboardInterrupt:  # a second Ctrl-C/SIGTERM: stop now, still with a summary
+        run.interrupted = True
+    except Exception as error:
+        raise explain(error, run.backend.target, f"dumping {sink.name}") from None
+    finally:
+        run.settle()
+        if isinstance(sink, ModelSink):
+            run.counts.rows = run.counts.dumped
+        run.counts.queries = run.backend.queries - queries
+        run.counts.inserts = run.backend.inserts - inserts
+        run.progress.finish()
+
+
+def backfill(
+    name: str | None,
+    all_objects: bool,
+    options: BackfillOptions,
+    overrides: Overrides,
+    *,
+    out: Any,
+    err: Any,
+    tty: bool,
+) -> list[Counts]:
+    """Run the backfill; raise :class:`BackfillError` (one line) if it cannot finish."""
+    sinks = select(name, all_objects, options)
+    left_out = sorted(set(Sink.registry) - {sink.name for sink in sinks})
+    if all_objects and left_out:
+        err.write(f"--all: not dumping {', '.join(left_out)} (disabled, or PII is off)\n")
+    results: list[Counts] = []
+    with quiet_driver_logs(), backend(overrides) as target, StopRequest() as stop:
+        target.check_tables(needed_tables(sinks))
+        for sink in sinks:
+            run = _new_run(sink, options, target, stop, err=err, tty=tty)
+            try:
+                run_one(sink, run)
+            finally:
+                _report(sink, run, out)
+            results.append(run.counts)
+            if run.interrupted:
+                raise BackfillError(
+                    f"{sink.name}: interrupted ({stop.signal_name or 'KeyboardInterrupt'})"
+                    + (f" after {run.last_position}" if run.last_position else "")
+                    + ": run the same command again to resume (what is dumped is skipped)",
+                    returncode=130,
+                )
+    failed = sum(counts.failed for counts in results)
+    if failed:
+        raise BackfillError(f"{failed:,} objects failed (see above): fix them and run again")
+    return results
+
+
+def _new_run(
+    sink: Sink, options: BackfillOptions, target: Backend, stop: StopRequest, **out: Any
+) -> Run:
+    progress = Progress(sink.name, out["err"], None, tty=out["tty"], interval=options.log_interval)
+    return Run(options=options, backend=target, progress=progress, stop=stop)
+
+
+def _report(sink: Sink, run: Run, out: Any) -> None:
+    run.progress.out = out
+    run.progress.note(run.progress.summary(run.counts, dry_run=run.options.dry_run))
+    if run.options.dry_run and run.samples:
+        run.progress.note(f"{sink.name}: first ids to dump: {', '.join(run.samples)}")
