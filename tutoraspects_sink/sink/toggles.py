@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from functools import cache
 
+from crum import get_current_request
 from django.conf import settings
 from edx_toggles.toggles import WaffleFlag
+from waffle import get_waffle_flag_model
 
 WAFFLE_FLAG_NAMESPACE = "event_sink_clickhouse"
 
@@ -38,4 +40,9 @@ def switched_on(model: str) -> bool:
     """The sink's own switch: the setting, else the waffle flag (PII not considered)."""
     if getattr(settings, f"EVENT_SINK_CLICKHOUSE_{model.upper()}_ENABLED", False):
         return True
-    return bool(_waffle_flag(model).is_enabled())
+    flag = _waffle_flag(model)
+    if get_current_request() is None:
+        # Celery tasks and commands have no request: a flag then counts only when it is on for
+        # everyone. That is edx-toggles' own answer, minus the warning it logs on every call.
+        return get_waffle_flag_model().get(flag.name).everyone is True
+    return bool(flag.is_enabled())

@@ -74,6 +74,7 @@ def reset_client() -> None:
     global _client  # noqa: PLW0603
     with _lock:
         _client = None
+        _column_types.clear()
 
 
 def is_transient(error: BaseException) -> bool:
@@ -102,7 +103,35 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     if not rows:
         return
     current = backend_settings()
-    get_client().insert(table, rows, column_names=list(columns), database=current.database)
+    client = get_client()
+    types = column_types(client, current.database, table)
+    client.insert(
+        table,
+        rows,
+        column_names=list(columns),
+        column_type_names=[types[column] for column in columns],
+        database=current.database,
+    )
+
+
+_column_types: dict[tuple[int, str, str], dict[str, str]] = {}
+
+
+def column_types(client: Client, database: str, table: str) -> dict[str, str]:
+    """The ClickHouse type of each column of ``table``, asked once per client.
+
+    Without the types, clickhouse-connect sends a DESCRIBE TABLE before every insert: one more
+    round trip per change. Migrations only ever add columns, so the answer stays valid; a
+    column added later is found by asking again.
+    """
+    key = (id(client), database, table)
+    if key not in _column_types:
+        result = client.query(
+            "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {table:String}",
+            parameters={"db": database, "table": table},
+        )
+        _column_types[key] = {str(name): str(type_) for name, type_ in result.result_rows}
+    return _column_types[key]
 
 
 def delete_rows(table: str, column: str, values: Sequence[int | str]) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from opaque_keys.edx.keys import CourseKey
 
 from .. import platform
-from ..sinks.base import DumpStamp, text
+from ..sinks.base import text
 from ..sinks.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS, CourseOverviewSink
 from . import keyset
 from .context import Run
@@ -72,23 +72,6 @@ def latest_modified(sink: CourseOverviewSink, run: Run, ids: list[str]) -> dict[
         raise explain(error, run.backend.target, "reading the dumped courses") from None
 
 
-def snapshot_rows(
-    sink: CourseOverviewSink, overview: Any
-) -> tuple[list[tuple[Any, ...]], tuple[Any, ...]] | None:
-    """The block rows and the course row of one dump of ``overview``'s course (None when the
-    course is not in the modulestore): the published branch, one structure load, as the sink
-    reads it on publish."""
-    store, stamp, course_key = platform.modulestore(), DumpStamp.new(), overview.id
-    published = platform.published_only_branch()
-    reading = store.bulk_operations(course_key, emit_signals=False)
-    with reading, store.branch_setting(published, course_key):
-        course = store.get_course(course_key, depth=None)
-        if course is None:
-            return None
-        blocks = sink.block_rows(course_key, course, store, stamp)
-    return blocks, sink.course_row(overview, stamp, None)
-
-
 class CourseBatch:
     """Snapshots waiting to be written: blocks first, then the course rows, in one job."""
 
@@ -121,11 +104,11 @@ class CourseBatch:
 
 
 def _serialized(sink: CourseOverviewSink, run: Run, key: Any, overview: Any) -> Any:
-    """:func:`snapshot_rows` of one course; a failure is reported on one line and counted,
+    """:meth:`CourseOverviewSink.snapshot_rows` of one course; a failure is reported on one line and counted,
     and the backfill goes on with the other courses."""
     try:
         overview = overview or sink.overview(key)
-        return None if overview is None else snapshot_rows(sink, overview)
+        return None if overview is None else sink.snapshot_rows(overview)
     except Exception as error:
         run.counts.failed += 1
         run.note(f"{sink.name}: {key} failed: {type(error).__name__}: {str(error)[:200]}")

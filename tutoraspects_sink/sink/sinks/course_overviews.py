@@ -124,10 +124,23 @@ class CourseOverviewSink(Sink):
     def dump_course(self, course_key: Any, catalog: Mapping[str, Any] | None = None) -> int:
         """Write one snapshot of ``course_key``; return the number of rows written (0 if gone)."""
         overview = self.overview(course_key)
-        store = platform.modulestore()
         if overview is None:
-            return self.write_deletion(course_key, store)
-        stamp = DumpStamp.new()
+            return self.write_deletion(course_key, platform.modulestore())
+        snapshot = self.snapshot_rows(overview, catalog)
+        if snapshot is None:
+            return 0
+        blocks, course = snapshot
+        writer.insert_rows(self.blocks_table, BLOCK_COLUMNS, blocks)
+        writer.insert_rows(self.table, COURSE_COLUMNS, [course])
+        return len(blocks) + 1
+
+    def snapshot_rows(
+        self, overview: Any, catalog: Mapping[str, Any] | None = None
+    ) -> tuple[list[tuple[Any, ...]], tuple[Any, ...]] | None:
+        """The block rows and the course row of one dump of ``overview``'s course, sharing one
+        stamp (None when the modulestore has no such course). Callers write the blocks first.
+        """
+        course_key, stamp, store = overview.id, DumpStamp.new(), platform.modulestore()
         # The branch comes from branch_setting(), not from a revision argument: without it the
         # CMS (draft-preferred) would number the draft outline that learners do not see. A
         # read-only bulk operation lets the modulestore load the course structure once for
@@ -138,11 +151,9 @@ class CourseOverviewSink(Sink):
         ):
             course = store.get_course(course_key, depth=None)
             if course is None:
-                return 0
+                return None
             blocks = self.block_rows(course_key, course, store, stamp)
-        writer.insert_rows(self.blocks_table, BLOCK_COLUMNS, blocks)
-        writer.insert_rows(self.table, COURSE_COLUMNS, [self.course_row(overview, stamp, catalog)])
-        return len(blocks) + 1
+        return blocks, self.course_row(overview, stamp, catalog)
 
     def write_deletion(self, course_key: Any, store: Any) -> int:
         """A course that no longer exists gets a last snapshot marked deleted (no blocks).
