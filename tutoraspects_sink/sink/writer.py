@@ -105,11 +105,18 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     current = backend_settings()
     client = get_client()
     types = column_types(client, current.database, table)
+    if not set(columns) <= set(types):
+        # A table or column created since the types were read (or never): ask again, and let
+        # the insert report what is really missing.
+        _column_types.pop((id(client), current.database, table), None)
+        types = column_types(client, current.database, table)
     client.insert(
         table,
         rows,
         column_names=list(columns),
-        column_type_names=[types[column] for column in columns],
+        column_type_names=[types[column] for column in columns]
+        if set(columns) <= set(types)
+        else None,
         database=current.database,
     )
 
