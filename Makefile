@@ -10,7 +10,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHDB_VERSION := 26.9.0
 
-.PHONY: setup test lint typecheck format quickstart clickhouse services bench bench-publish bench-backfill clean
+.PHONY: setup test lint typecheck format quickstart clickhouse services bench bench-publish bench-backfill bench-tracking clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; install it or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -50,13 +50,16 @@ quickstart: setup
 clickhouse: setup
 	$(BIN)/python -m tutoraspects_sink.clickhouse.embedded --data-dir .clickhouse-data --port 8123
 
-bench: bench-publish bench-backfill
+bench: bench-publish bench-backfill bench-tracking
 
 bench-publish: setup services
 	$(BIN)/python -m benchmarks.course_publish
 
 bench-backfill: setup services
 	$(BIN)/python -m benchmarks.backfill
+
+bench-tracking: setup services
+	$(BIN)/python -m benchmarks.tracking
 
 clean:
 	rm -rf $(VENV) .clickhouse-data .pytest_cache .mypy_cache .ruff_cache
