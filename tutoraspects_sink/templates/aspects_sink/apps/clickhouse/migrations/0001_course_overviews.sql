@@ -1,4 +1,4 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine, snapshot_columns with context -%}
 -- One row per course dump. The columns up to time_last_dumped are the ones Aspects dashboards
 -- read (names, types and order kept); typed columns after them are derived by ClickHouse.
 -- A dump writes its blocks first and this row last, so this row marks a complete snapshot.
@@ -15,9 +15,7 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.course_overviews{{ on_cluster() }}
     course_data_json String,
     created String,
     modified String,
-    dump_id UUID,
-    time_last_dumped String,
-    dumped_at DateTime64(6, 'UTC') DEFAULT parseDateTime64BestEffortOrZero(time_last_dumped, 6, 'UTC'),
+    {{ snapshot_columns() }},
     modified_at DateTime64(6, 'UTC') DEFAULT parseDateTime64BestEffortOrZero(modified, 6, 'UTC')
 )
 -- Keyed by dump: a retried delivery of the same dump collapses into one row, while every

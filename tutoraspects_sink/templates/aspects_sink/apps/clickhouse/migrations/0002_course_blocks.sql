@@ -1,4 +1,4 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine, snapshot_columns with context -%}
 -- One row per block per course dump. All blocks of a dump share the course row's dump_id, so
 -- the current outline of a course is "the blocks of its latest course row's dump": a block
 -- removed from the course is simply absent from the newer dump.
@@ -11,8 +11,7 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.course_blocks{{ on_cluster() }}
     xblock_data_json String,
     `order` Int32 DEFAULT 0,
     edited_on String,
-    dump_id UUID,
-    time_last_dumped String,
+    {{ snapshot_columns() }},
     -- Typed copies of what xblock_data_json carries, for views and dashboards.
     block_type LowCardinality(String) DEFAULT JSONExtractString(xblock_data_json, 'block_type'),
     section UInt32 DEFAULT JSONExtractUInt(xblock_data_json, 'section'),
@@ -21,8 +20,7 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.course_blocks{{ on_cluster() }}
     graded Bool DEFAULT JSONExtractBool(xblock_data_json, 'graded'),
     detached Bool DEFAULT JSONExtractBool(xblock_data_json, 'detached'),
     completion_mode LowCardinality(String) DEFAULT JSONExtractString(xblock_data_json, 'completion_mode'),
-    parent_location String DEFAULT JSONExtractString(xblock_data_json, 'parent'),
-    dumped_at DateTime64(6, 'UTC') DEFAULT parseDateTime64BestEffortOrZero(time_last_dumped, 6, 'UTC')
+    parent_location String DEFAULT JSONExtractString(xblock_data_json, 'parent')
 )
 ENGINE = {{ engine("ReplacingMergeTree", "dumped_at") }}
 ORDER BY (org, course_key, dump_id, location);

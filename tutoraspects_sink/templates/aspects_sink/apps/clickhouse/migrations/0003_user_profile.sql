@@ -1,4 +1,4 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine, snapshot_columns with context -%}
 -- PII: written only when PII is enabled; a retired user's rows are deleted.
 -- Latest snapshot of each profile wins (ReplacingMergeTree on dumped_at). No partitioning by a
 -- hash of the user id: that splits every insert into up to 100 parts and backfills crawl.
@@ -24,9 +24,7 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.user_profile{{ on_cluster() }}
     bio String,
     profile_image_uploaded_at String,
     phone_number String,
-    dump_id UUID,
-    time_last_dumped String,
-    dumped_at DateTime64(6, 'UTC') DEFAULT parseDateTime64BestEffortOrZero(time_last_dumped, 6, 'UTC')
+    {{ snapshot_columns() }}
 )
 ENGINE = {{ engine("ReplacingMergeTree", "dumped_at") }}
 ORDER BY (user_id, id);

@@ -1,4 +1,4 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine, snapshot_columns with context -%}
 -- One current row per (course, user): edx-platform allows one enrollment per pair, and the
 -- latest snapshot wins. username stays empty unless PII is enabled.
 CREATE TABLE IF NOT EXISTS {{ db() }}.course_enrollment{{ on_cluster() }}
@@ -10,9 +10,7 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.course_enrollment{{ on_cluster() }}
     mode LowCardinality(String),
     username String,
     user_id Int32,
-    dump_id UUID,
-    time_last_dumped String,
-    dumped_at DateTime64(6, 'UTC') DEFAULT parseDateTime64BestEffortOrZero(time_last_dumped, 6, 'UTC')
+    {{ snapshot_columns() }}
 )
 ENGINE = {{ engine("ReplacingMergeTree", "dumped_at") }}
 ORDER BY (course_key, user_id);
