@@ -1,0 +1,69 @@
+"""Factories for the platform mirror: courses (built, published, edited like Studio does), users
+with profiles (one at a time or a million at once), enrollments, external ids, retirements, CCX.
+
+Everything goes through the mirror's edx-platform APIs (modulestore writes, ``CourseEnrollment``
+methods, the retirement views), so the signals a sink listens to fire as they do in the
+platform, inside ``transaction.atomic()`` blocks standing for Studio/LMS requests
+(``ATOMIC_REQUESTS``). The ``bulk_*``/``make_users`` paths are the exception: raw multi-row
+inserts without signals, for backfill benchmarks.
+
+Import as ``from factories import ...`` (``tests`` is on ``sys.path``, see pyproject/README).
+"""
+
+from .courses import (
+    COURSE_START,
+    DEFAULT_DETACHED,
+    DEFAULT_LEAF_TYPES,
+    DRAFT_ONLY,
+    PUBLISHED_ONLY,
+    STUDIO_USER,
+    TRICKY_NAME,
+    BlockSpec,
+    CourseSpec,
+    add_block,
+    build_course,
+    delete_block,
+    delete_course,
+    publish_block,
+    publish_course,
+    rename_block,
+)
+from .users import (
+    bulk_enroll,
+    bulk_external_ids,
+    enroll,
+    external_id_type,
+    make_ccx,
+    make_external_id,
+    make_user,
+    make_users,
+    retire_user,
+)
+
+__all__ = [
+    "COURSE_START",
+    "DEFAULT_DETACHED",
+    "DEFAULT_LEAF_TYPES",
+    "DRAFT_ONLY",
+    "PUBLISHED_ONLY",
+    "STUDIO_USER",
+    "TRICKY_NAME",
+    "BlockSpec",
+    "CourseSpec",
+    "add_block",
+    "build_course",
+    "bulk_enroll",
+    "bulk_external_ids",
+    "delete_block",
+    "delete_course",
+    "enroll",
+    "external_id_type",
+    "make_ccx",
+    "make_external_id",
+    "make_user",
+    "make_users",
+    "publish_block",
+    "publish_course",
+    "rename_block",
+    "retire_user",
+]
