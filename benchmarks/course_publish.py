@@ -26,8 +26,11 @@ def modulestore_read(store: Any, course_key: Any) -> int:
     """What the platform must do for any consumer of the outline: load it, touch each field."""
     from xmodule.modulestore import ModuleStoreEnum
 
+    from tutoraspects_sink.sink.sinks.course_overviews import paused_garbage_collection
+
     touched = 0
     with (
+        paused_garbage_collection(),  # as the sink reads it
         store.bulk_operations(course_key, emit_signals=False),
         store.branch_setting(ModuleStoreEnum.Branch.published_only, course_key),
     ):
