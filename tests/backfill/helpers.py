@@ -26,10 +26,10 @@ from factories import (
     retire_user,
 )
 
-from tests.fixtures.processes import REPO, sink_env
+from tests.fixtures.processes import MANAGE_PY, sink_env
 
 SINK_MODELS = ("course_overviews", "course_enrollment", "user_profile", "external_id")
-MANAGE = str(REPO / "tests" / "testproject" / "manage.py")
+MANAGE = str(MANAGE_PY)
 
 # Values that break naive CSV/TSV handling, trimming or NULL markers on their way to ClickHouse.
 TRICKY = [

@@ -10,19 +10,10 @@ import pytest
 from factories import build_course, enroll, make_user, publish_course, rename_block
 
 from tests.fixtures.clickhouse import connect
-from tests.fixtures.processes import celery_worker, sink_env
+from tests.fixtures.processes import sink_env, start_worker, wait_for
 from tests.fixtures.sink import configure_sink, migrate
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def wait_for(condition, timeout=120.0, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
 
 
 def test_an_outage_loses_nothing_and_duplicates_nothing(fresh_clickhouse, settings, tmp_path):
@@ -34,12 +25,13 @@ def test_an_outage_loses_nothing_and_duplicates_nothing(fresh_clickhouse, settin
         env = sink_env(
             database, queue, SINK_RETRY_BACKOFF_MAX_SECS="4", CLICKHOUSE_TIMEOUT_SECS="3"
         )
-        with celery_worker(env, queue, tmp_path / "worker.log"):
+        worker = start_worker(env, queue, tmp_path / "worker.log", pool=("--concurrency=2",))
+        try:
             spec = build_course(
                 number="OUT1", sections=2, subsections=2, units=2, leaves_per_unit=2
             )
             course_key = publish_course(spec)
-            assert wait_for(lambda: database.count("course_overviews") == 1, timeout=60)
+            wait_for(lambda: database.count("course_overviews") == 1, 60, "the first course dump")
             video = spec.location(spec.find("video")[0])
 
             fresh_clickhouse.stop()
@@ -72,7 +64,9 @@ def test_an_outage_loses_nothing_and_duplicates_nothing(fresh_clickhouse, settin
                     == [("Lecture, take 19",)]
                 )
 
-            assert wait_for(delivered, timeout=150), (tmp_path / "worker.log").read_text()[-4000:]
+            wait_for(delivered, 150, "every change in the current views")
+        finally:
+            worker.stop()
 
         # Exactly once in the current views: one row per key, with the latest values.
         assert database.rows(

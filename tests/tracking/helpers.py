@@ -5,22 +5,26 @@ polling. No pytest here: ``benchmarks/tracking.py`` uses them too."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
 
-from tests.fixtures.processes import REPO, project_env
+from tests.fixtures.processes import (  # noqa: F401 - shared helpers, re-exported for the tests
+    MANAGE_PY,
+    REPO,
+    Process,
+    manage_py,
+    project_env,
+    start_worker,
+    wait_for,
+)
 from tests.fixtures.sink import SinkDatabase
 from tutoraspects_sink.clickhouse.embedded import EmbeddedClickHouse
 
-MANAGE_PY = REPO / "tests" / "testproject" / "manage.py"
 EVENT_BUS_URL = os.environ.get("ASPECTS_SINK_TEST_EVENT_BUS_URL", "redis://127.0.0.1:6379/10")
 TRACKING_TABLES = ("tracking_events", "load_test_runs", "load_test_stats")
 
@@ -30,18 +34,6 @@ def redis_available() -> bool:
         return bool(redis.Redis.from_url(EVENT_BUS_URL, socket_timeout=2).ping())
     except redis.RedisError:
         return False
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
 def count_events(database: SinkDatabase, course_key: str) -> tuple[int, int, int]:
@@ -110,60 +102,6 @@ def subprocess_env(
     }
 
 
-class Process:
-    """A subprocess with its output in a log file; stopped with SIGTERM, then SIGKILL."""
-
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.popen = subprocess.Popen(
-            args, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT
-        )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for_output(self, text: str, timeout: float = 60) -> None:
-        def seen() -> bool:
-            if self.popen.poll() is not None:
-                raise AssertionError(f"{self.log_path.name} exited:\n{self.output()[-3000:]}")
-            return text in self.output()
-
-        wait_for(seen, timeout, f"{text!r} in {self.log_path.name}")
-
-    def stop(self, timeout: float = 20) -> int:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        self._log.close()
-        return self.popen.returncode
-
-
-def start_worker(env: dict[str, str], queue: str, log_path: Path) -> Process:
-    """A real Celery worker of the test project on ``queue``. Nothing names the tracking task:
-    building the tracker (event-tracking's app) registers it, as in an LMS worker."""
-    worker = Process(
-        [sys.executable, "-m", "celery", "-A", "testproject", "worker", "--pool=solo", "-Q", queue,
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=info"],
-        env, log_path,
-    )  # fmt: skip
-    worker.wait_for_output(" ready.")
-    return worker
-
-
 def start_consumer(env: dict[str, str], log_path: Path) -> Process:
     """The event-bus consumer command of the test project."""
     return Process([sys.executable, str(MANAGE_PY), "consume_tracking_events"], env, log_path)
-
-
-def manage_py(
-    env: dict[str, str], *args: str, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(MANAGE_PY), *args],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
