@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models.signals import post_save, pre_save
 
 from . import delivery, platform
-from .sinks import Sink, get_sink
+from .sinks import ModelSink, get_sink
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +66,16 @@ def on_course_catalog_info_changed(catalog_info: Any, **kwargs: Any) -> None:
     )
 
 
+# The model sinks that follow their model's post_save, by model class (filled on connect).
+_sinks_by_model: dict[Any, ModelSink] = {}
+
+
 @_never_raise
 def on_model_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     """post_save of a sink's own model (profiles, external ids)."""
-    for sink in Sink.registry.values():
-        if getattr(sink, "model_key", None) and sink.model is sender and sink.is_enabled():
-            key_field = getattr(sink, "key_field", "pk")
-            delivery.enqueue(sink.name, [getattr(instance, key_field)])
+    sink = _sinks_by_model.get(sender)
+    if sink is not None and sink.is_enabled():
+        delivery.enqueue(sink.name, [getattr(instance, sink.key_field)])
 
 
 @_never_raise
@@ -141,7 +144,9 @@ def connect_receivers() -> None:
             signal.connect(receiver, dispatch_uid=f"aspects_sink.{receiver.__name__}.{path}")
     for key in ("user_profile", "external_id"):
         model = platform.get_model(key)
-        if model is not None:
+        sink = get_sink(key)
+        if model is not None and isinstance(sink, ModelSink):
+            _sinks_by_model[model] = sink
             post_save.connect(
                 on_model_saved, sender=model, dispatch_uid=f"aspects_sink.saved.{key}"
             )

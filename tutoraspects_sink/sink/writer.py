@@ -53,6 +53,11 @@ def backend_settings() -> ClickHouseSettings:
 
 def get_client() -> Client:
     """The process-wide client for the configured backend (new after a fork or a change)."""
+    return connection()[1]
+
+
+def connection() -> tuple[ClickHouseSettings, Client]:
+    """The configured backend settings and the process-wide client for them."""
     global _client  # noqa: PLW0603
     current = backend_settings()
     with _lock:
@@ -66,7 +71,7 @@ def get_client() -> Client:
                 input_format_allow_errors_ratio=0,
             )
             _client = (os.getpid(), current, client)
-        return _client[2]
+        return current, _client[2]
 
 
 def reset_client() -> None:
@@ -102,21 +107,12 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     """Insert ``rows`` into ``table``, naming every column (never positional)."""
     if not rows:
         return
-    current = backend_settings()
-    client = get_client()
-    types = column_types(client, current.database, table)
-    if not set(columns) <= set(types):
-        # A table or column created since the types were read (or never): ask again, and let
-        # the insert report what is really missing.
-        _column_types.pop((id(client), current.database, table), None)
-        types = column_types(client, current.database, table)
+    current, client = connection()
     client.insert(
         table,
         rows,
         column_names=list(columns),
-        column_type_names=[types[column] for column in columns]
-        if set(columns) <= set(types)
-        else None,
+        column_type_names=column_types(client, current.database, table, columns),
         database=current.database,
     )
 
@@ -124,32 +120,38 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 _column_types: dict[tuple[int, str, str], dict[str, str]] = {}
 
 
-def column_types(client: Client, database: str, table: str) -> dict[str, str]:
-    """The ClickHouse type of each column of ``table``, asked once per client.
+def column_types(
+    client: Client, database: str, table: str, columns: Sequence[str]
+) -> list[str] | None:
+    """The ClickHouse types of ``columns`` of ``table``, read once per client.
 
     Without the types, clickhouse-connect sends a DESCRIBE TABLE before every insert: one more
-    round trip per change. Migrations only ever add columns, so the answer stays valid; a
-    column added later is found by asking again.
+    round trip per change. Migrations only ever add columns, so a cached answer stays valid; a
+    table or column it lacks is looked up again, and if it is still unknown the insert itself
+    (None: let clickhouse-connect describe the table) reports what is missing.
     """
     key = (id(client), database, table)
-    if key not in _column_types:
+    known = _column_types.get(key)
+    if known is None or not all(column in known for column in columns):
         result = client.query(
             "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {table:String}",
             parameters={"db": database, "table": table},
         )
-        _column_types[key] = {str(name): str(type_) for name, type_ in result.result_rows}
-    return _column_types[key]
+        known = _column_types[key] = {str(name): str(type_) for name, type_ in result.result_rows}
+    if not all(column in known for column in columns):
+        return None
+    return [known[column] for column in columns]
 
 
 def delete_rows(table: str, column: str, values: Sequence[int | str]) -> None:
     """Lightweight-delete the rows whose ``column`` is one of ``values`` (parameterized)."""
     if not values:
         return
-    current = backend_settings()
+    current, client = connection()
     qualified = f"{quote_identifier(current.database)}.{quote_identifier(table)}"
     kind = "Int64" if all(isinstance(value, int) for value in values) else "String"
     on_cluster = f" ON CLUSTER {quote_identifier(current.cluster)}" if current.cluster else ""
-    get_client().command(
+    client.command(
         f"DELETE FROM {qualified}{on_cluster} WHERE {quote_identifier(column)} IN {{values:Array({kind})}}",
         parameters={"values": list(values)},
         settings={"mutations_sync": 2, "lightweight_deletes_sync": 2},
