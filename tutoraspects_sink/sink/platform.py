@@ -59,6 +59,13 @@ def published_only_branch() -> Any:
     return ModuleStoreEnum.Branch.published_only
 
 
+def published_branch_name() -> str:
+    """The name of a split course's published branch (what learners see)."""
+    from xmodule.modulestore import ModuleStoreEnum
+
+    return ModuleStoreEnum.BranchName.published
+
+
 @cache
 def detached_block_types() -> frozenset[str]:
     """Block types that are part of a course but not of its outline (tabs, about pages...)."""

@@ -103,8 +103,14 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error)[:200]}"
 
 
-def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert ``rows`` into ``table``, naming every column (never positional)."""
+def insert_rows(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Insert ``rows`` into ``table``, naming every column (never positional), with
+    ``settings`` for this insert only."""
     if not rows:
         return
     current, client = connection()
@@ -114,6 +120,7 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
         column_names=list(columns),
         column_type_names=column_types(client, current.database, table, columns),
         database=current.database,
+        settings=settings,
     )
 
 

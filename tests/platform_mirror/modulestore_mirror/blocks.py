@@ -34,6 +34,7 @@ from modulestore_mirror.block_types import (
     DISPLAY_NAME_DEFAULTS,
     FIELD_DEFAULTS,
 )
+from modulestore_mirror.runtime import RUNTIME
 
 _MISSING = object()
 
@@ -137,6 +138,10 @@ class MirrorBlock:
     @property
     def source_version(self) -> str | None:
         return self._s.source_version[self._i]
+
+    @property
+    def runtime(self) -> Any:
+        return RUNTIME
 
     # --- names ----------------------------------------------------------------------------
     @property

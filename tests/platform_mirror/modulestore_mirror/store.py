@@ -56,8 +56,10 @@ from xmodule.modulestore.draft_and_published import (
 from xmodule.modulestore.exceptions import (
     DuplicateCourseError,
     DuplicateItemError,
+    InsufficientSpecificationError,
     ItemNotFoundError,
 )
+from xmodule.modulestore.split_mongo import CourseEnvelope
 
 from modulestore_mirror.block_types import DATE_FIELDS
 from modulestore_mirror.blocks import MirrorBlock
@@ -221,6 +223,24 @@ class MirrorModuleStore(BranchSettingMixin, BulkOperationsMixin):
                 record.has_publish_item = True
             else:
                 self.signal_handler.send("course_published", course_key=_course_key(course_key))
+
+    # ----------------------------------------------------------------------------------------
+    # split's structure-level reads (what ``MixedModuleStore`` and split offer besides blocks)
+    # ----------------------------------------------------------------------------------------
+    def _get_modulestore_for_courselike(self, locator=None) -> MirrorModuleStore:
+        """The store holding ``locator``'s course: this one plays mixed and split at once."""
+        return self
+
+    def _lookup_course(self, course_key, head_validation=True) -> CourseEnvelope:
+        """split's ``_lookup_course``: the structure document of ``course_key``'s branch
+        (``{"root": BlockKey, "blocks": {BlockKey: BlockData}}``), from the bulk operation's
+        cache when one is active. The key must name a branch."""
+        if course_key.branch is None:
+            raise InsufficientSpecificationError(course_key)
+        structure = self._read(_course_key(course_key), course_key.branch)
+        if structure is None:
+            raise ItemNotFoundError(course_key)
+        return CourseEnvelope(course_key, structure.split_document())
 
     # ----------------------------------------------------------------------------------------
     # reads

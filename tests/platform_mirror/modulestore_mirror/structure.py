@@ -21,6 +21,10 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from xmodule.modulestore import BlockData
+from xmodule.util.keys import BlockKey
+
+from modulestore_mirror.block_types import CONTAINER_TYPES
 from modulestore_mirror.blocks import MirrorBlock
 
 FORMAT = 1
@@ -50,6 +54,7 @@ class ReadStructure:
 
     __slots__ = (
         "_blocks",
+        "_document",
         "_index",
         "_locations",
         "_subtree_edited",
@@ -95,6 +100,7 @@ class ReadStructure:
         self._blocks: list[Any] = [None] * count
         self._index: dict[tuple[str, str], int] | None = None
         self._subtree_edited: dict[int, str] = {}
+        self._document: dict[str, Any] | None = None
         self.published_on = None
 
     @classmethod
@@ -111,6 +117,30 @@ class ReadStructure:
         clone = ReadStructure(course_key, self.branch, self.version, columns, parents=self.parents)
         clone.published_on = self.published_on
         return clone
+
+    def split_document(self) -> dict[str, Any]:
+        """The structure as split holds it in memory once loaded (``structure_from_mongo``):
+        ``{"root": BlockKey, "blocks": {BlockKey: BlockData}}`` in storage order, settings and
+        ``children`` (as BlockKeys, containers only) in ``fields``, aware ``edited_on``. Built
+        once per loaded structure, as split caches it per bulk operation."""
+        if self._document is None:
+            keys = [BlockKey(*key) for key in zip(self.types, self.ids, strict=True)]
+            blocks = {}
+            for index, key in enumerate(keys):
+                fields = self.fields[index]
+                if key.type in CONTAINER_TYPES:  # children join the settings, as in split
+                    fields = {**fields, "children": [keys[kid] for kid in self.children[index]]}
+                blocks[key] = BlockData(
+                    fields=fields, block_type=key.type, definition=None, defaults={},
+                    edit_info={
+                        "edited_on": datetime.fromisoformat(self.edited_on[index]),
+                        "edited_by": self.edited_by[index],
+                        "update_version": self.update_version[index],
+                        "source_version": self.source_version[index],
+                    },
+                )  # fmt: skip
+            self._document = {"root": keys[self.root], "blocks": blocks}
+        return self._document
 
     def location(self, index: int) -> Any:
         """The BlockUsageLocator of block ``index`` (built once; ~10 µs each)."""

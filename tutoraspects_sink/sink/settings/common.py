@@ -56,6 +56,9 @@ def plugin_settings(settings: Any) -> None:
         "EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_SECS": 2,
         "EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_MAX_SECS": 600,
         "EVENT_SINK_CLICKHOUSE_TASK_QUEUE": None,
+        # How course outlines are read on publish: from split's structure document
+        # ("structure"), or one XBlock per block ("xblocks", slower, any modulestore).
+        "EVENT_SINK_CLICKHOUSE_OUTLINE_READER": "structure",
         **TRACKING_DEFAULTS,
     }
     for name, value in defaults.items():

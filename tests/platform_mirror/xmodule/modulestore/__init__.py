@@ -196,3 +196,31 @@ class BulkOperationsMixin:
         signal_handler = getattr(self, "signal_handler", None)
         if signal_handler:
             signal_handler.send("course_deleted", course_key=course_key)
+
+
+class EditInfo:
+    """Edit information of a block in a split structure (edx-platform's ``EditInfo``)."""
+
+    def __init__(self, **kwargs):
+        self.previous_version = kwargs.get("previous_version")
+        self.update_version = kwargs.get("update_version")
+        self.source_version = kwargs.get("source_version")
+        self.edited_on = kwargs.get("edited_on")
+        self.edited_by = kwargs.get("edited_by")
+        self.original_usage = kwargs.get("original_usage")
+        self.original_usage_version = kwargs.get("original_usage_version")
+
+
+class BlockData:
+    """One block of a split structure document (edx-platform's ``BlockData``): its settings and
+    ``children`` in ``fields`` (children as ``BlockKey``s), settings defaults copied from a
+    template block in ``defaults``, and its ``edit_info``."""
+
+    def __init__(self, **kwargs):
+        self.fields = kwargs.get("fields", {})
+        self.block_type = kwargs.get("block_type")
+        self.definition = kwargs.get("definition")
+        self.defaults = kwargs.get("defaults", {})
+        self.asides = kwargs.get("asides", {})
+        self.edit_info = EditInfo(**kwargs.get("edit_info", {}))
+        self.definition_loaded = False

@@ -107,6 +107,11 @@ class CCXModulestoreWrapper:
         with remove_ccx(location) as (stripped, restore):
             return restore(self._modulestore.get_parent_location(stripped, **kwargs))
 
+    def _get_modulestore_for_courselike(self, locator=None):
+        if locator is not None:
+            locator, _ = strip_ccx(locator)
+        return self._modulestore._get_modulestore_for_courselike(locator)
+
     def get_modulestore_type(self, course_id=None):
         course_id, _ = strip_ccx(course_id)
         return self._modulestore.get_modulestore_type(course_id)
