@@ -9,7 +9,7 @@ if the block insert fails, the course still looks out of date and is dumped agai
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring as quote
 from typing import Any
 
@@ -142,12 +142,6 @@ class CourseOverviewSink(Sink):
     def block_rows(
         self, course_key: Any, outline: Sequence[OutlineBlock], stamp: DumpStamp
     ) -> list[tuple[Any, ...]]:
-        """All rows of :meth:`iter_block_rows` (for callers that want a list)."""
-        return list(self.iter_block_rows(course_key, outline, stamp))
-
-    def iter_block_rows(
-        self, course_key: Any, outline: Sequence[OutlineBlock], stamp: DumpStamp
-    ) -> Iterator[tuple[Any, ...]]:
         """Number the outline's blocks as dashboards expect and serialize them.
 
         This runs on every publish for every block, so what all blocks of a dump share
@@ -162,6 +156,8 @@ class CourseOverviewSink(Sink):
         json_starts: dict[tuple[str, bool, bool, str], str] = {}
         quoted_parents: dict[str, str] = {}  # siblings share their parent
         numbering = [0, 0, 0]
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
         for order, block in enumerate(outline, start=1):
             block_type, location, parent, name, graded, completion, edited_on, detached = block
             if detached:
@@ -187,7 +183,8 @@ class CourseOverviewSink(Sink):
                 f'{json_start}{section}, "subsection": {subsection}, "unit": {unit}, '
                 f'"parent": {quoted_parent}}}'
             )
-            yield org, course, location, name, data, order, edited_on, dump_id, dumped
+            append((org, course, location, name, data, order, edited_on, dump_id, dumped))
+        return rows
 
     def course_row(
         self, overview: Any, stamp: DumpStamp, catalog: Mapping[str, Any] | None
