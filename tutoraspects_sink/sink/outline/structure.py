@@ -17,8 +17,9 @@ The values are resolved as split's runtime resolves them for an XBlock:
 The classes come from the course's runtime (``load_block_type`` + ``mixologist.mix``), once
 per block type. The reader declines — and the XBlock reader takes over — whenever that model
 may not hold: a CCX course, a modulestore without split's ``_lookup_course``, a block type
-whose ``display_name`` is not a plain field, or blocks with template defaults (library
-content, whose resolution rules differ). A decline for a reason other than CCX is logged once.
+whose ``display_name`` is not a plain field, blocks with template defaults (library content,
+whose resolution rules differ), or any error while reading the document. Each kind of
+decline but CCX is logged once per process.
 """
 
 from __future__ import annotations
@@ -169,14 +170,16 @@ def read(course_key: Any, store: Any) -> list[OutlineBlock] | None:
         structure = split._lookup_course(published).structure
         return outline_from_structure(course_key, structure, BlockClasses(course.runtime))
     except Declined as reason:
-        _decline_once(str(reason))
-    except (AttributeError, KeyError, TypeError, ValueError) as error:
-        # Not the split this reader knows (another modulestore, or internals that moved).
-        _decline_once(f"{type(error).__name__}: {error}")
+        _decline_once(str(reason), str(reason))
+    except Exception as error:
+        # Not the split this reader knows: another modulestore, internals that moved, a
+        # block class that cannot be loaded. Publishing must not depend on them.
+        _decline_once(type(error).__name__, f"{type(error).__name__}: {error}")
     return DECLINED
 
 
-def _decline_once(reason: str) -> None:
-    if reason not in _warned:
-        _warned.add(reason)
+def _decline_once(kind: str, reason: str) -> None:
+    """Log the first fallback of each kind: one line per worker, not one per publish."""
+    if kind not in _warned:
+        _warned.add(kind)
         log.warning("Course outlines are read through XBlocks (slower) for %s", reason)
