@@ -59,6 +59,13 @@ def published_only_branch() -> Any:
     return ModuleStoreEnum.Branch.published_only
 
 
+def item_not_found_error() -> type[Exception]:
+    """The modulestore's "no such course or block" exception."""
+    from xmodule.modulestore.exceptions import ItemNotFoundError
+
+    return ItemNotFoundError
+
+
 def published_branch_name() -> str:
     """The name of a split course's published branch (what learners see)."""
     from xmodule.modulestore import ModuleStoreEnum

@@ -25,6 +25,7 @@ decline but CCX is logged once per process.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from itertools import repeat
 from typing import Any
 
@@ -43,21 +44,33 @@ class Declined(Exception):
     """The structure cannot be read with split's XBlock semantics guaranteed."""
 
 
+ClassFacts = tuple[Any, bool, str]  # display-name default, graded default, completion mode
+
+# XBlock classes do not change while a process runs, so what they say is learned once per
+# process, not once per publish.
+_class_facts: dict[str, ClassFacts] = {}
+
+
 class BlockClasses:
-    """Per block type, what the XBlock class says: display-name default, graded default,
-    completion mode (each class looked up once per read)."""
+    """Per block type, what the XBlock class says, from ``runtime_of()`` — the runtime of a
+    course block, loaded only when a block type is new to this process."""
 
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
-        self.known: dict[str, tuple[Any, bool, str]] = {}
+    def __init__(
+        self, runtime_of: Callable[[], Any], known: dict[str, ClassFacts] = _class_facts
+    ) -> None:
+        self.runtime_of = runtime_of
+        self.runtime: Any = None
+        self.known = known
 
-    def facts(self, block_type: str) -> tuple[Any, bool, str]:
+    def facts(self, block_type: str) -> ClassFacts:
         facts = self.known.get(block_type)
         if facts is None:
+            if self.runtime is None:
+                self.runtime = self.runtime_of()
             facts = self.known[block_type] = self._read_class(block_type)
         return facts
 
-    def _read_class(self, block_type: str) -> tuple[Any, bool, str]:
+    def _read_class(self, block_type: str) -> ClassFacts:
         cls = self.runtime.mixologist.mix(self.runtime.load_block_type(block_type))
         fields: dict[str, Any] = getattr(cls, "fields", {})
         display_name: Any = fields.get("display_name")
@@ -157,18 +170,21 @@ def read(course_key: Any, store: Any) -> list[OutlineBlock] | None:
     """The published outline of ``course_key`` from its structure document; None when there
     is no such course; ``DECLINED`` when the XBlock reader must do it (see module docstring).
 
-    Must run inside the caller's bulk operation, so that split loads the structure once.
+    Must run inside the caller's bulk operation, so that split loads the structure once. No
+    XBlock is built, not even the course's, unless a block type is new to this process (its
+    class is then read through the course block's runtime).
     """
     if getattr(course_key, "ccx", None) is not None:
         return DECLINED  # a CCX is read through the CCX wrapper's XBlocks
-    course = store.get_course(course_key)  # the root block only: for its runtime
-    if course is None:
-        return None
     try:
         split = store._get_modulestore_for_courselike(course_key)
         published = course_key.for_branch(platform.published_branch_name())
-        structure = split._lookup_course(published).structure
-        return outline_from_structure(course_key, structure, BlockClasses(course.runtime))
+        try:
+            structure = split._lookup_course(published).structure
+        except platform.item_not_found_error():
+            return None
+        classes = BlockClasses(lambda: store.get_course(course_key).runtime)
+        return outline_from_structure(course_key, structure, classes)
     except Declined as reason:
         _decline_once(str(reason), str(reason))
     except Exception as error:
