@@ -117,3 +117,19 @@ def test_an_unreadable_message_is_dead_lettered_and_does_not_block_the_others(
     ((_id, fields),) = bus.xrange(f"{names.topic}-dead-letter")
     assert fields[b"event_data"] == b"not avro" and b"original_id" in fields
     assert count_events(tracking_db, COURSE)[1] == 20
+
+
+def test_the_dead_letter_stream_keeps_only_the_newest_messages(bus, names, tracking_db, settings):
+    settings.EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_LEN = 5
+    bad = [
+        bus.xadd(names.topic, {b"event_data": f"bad {n}".encode(), b"type": b"unknown"})
+        for n in range(12)
+    ]
+    produce(3)
+
+    stats = consumer(bus).run(max_batches=1)
+
+    assert (stats.inserted, stats.dead_lettered) == (3, 12)
+    kept = bus.xrange(f"{names.topic}-dead-letter")
+    assert [fields[b"original_id"] for _id, fields in kept] == bad[-5:]
+    assert pending(bus, names.topic) == 0

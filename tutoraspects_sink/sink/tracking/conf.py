@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "EVENT_SINK_CLICKHOUSE_TRACKING_EVENT_BUS_TOPIC": "aspects-sink-tracking",
     "EVENT_SINK_CLICKHOUSE_TRACKING_EVENT_BUS_GROUP": "aspects_sink_tracking",
     "EVENT_SINK_CLICKHOUSE_TRACKING_STREAM_MAX_LEN": 1_000_000,
+    # event_bus: messages that can never be decoded are kept for inspection in
+    # "<stream>-dead-letter", the newest ones up to this many.
+    "EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_LEN": 10_000,
     # event_bus: Redis URL; None uses the event bus's own EVENT_BUS_REDIS_CONNECTION_URL.
     "EVENT_SINK_CLICKHOUSE_TRACKING_REDIS_URL": None,
 }
@@ -94,6 +97,10 @@ def event_bus_group() -> str:
 
 def stream_max_len() -> int:
     return int(get("EVENT_SINK_CLICKHOUSE_TRACKING_STREAM_MAX_LEN"))
+
+
+def dead_letter_max_len() -> int:
+    return max(1, int(get("EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_LEN")))
 
 
 def redis_url() -> str:

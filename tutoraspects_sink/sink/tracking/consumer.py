@@ -6,7 +6,9 @@ one request, and only then acknowledges them (XACK). An insert that fails is ret
 backoff, the messages staying unacknowledged, for as long as it takes; a consumer that dies
 leaves them pending, and the next one (or another replica, after ``claim_idle_ms``) takes
 them over. A message that cannot be decoded can never succeed: it is copied to a dead-letter
-stream (``<stream>-dead-letter``) and acknowledged, so it does not block the others.
+stream (``<stream>-dead-letter``, which keeps the newest
+``EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_LEN``) and acknowledged, so it does not block
+the others.
 
 The group is created reading from the start of the stream, so events sent before the first
 consumer started are not skipped.
@@ -196,9 +198,15 @@ class TrackingEventConsumer:
             "Tracking consumer: message %s of %s cannot be decoded (%s); moved to %s",
             message_id, self.stream, type(error).__name__, self.dead_letter_stream,
         )  # fmt: skip
-        entry = dict(fields) | {b"original_id": message_id, b"error": type(error).__name__.encode()}
+        entry: dict[Any, Any] = dict(fields)
+        entry |= {b"original_id": message_id, b"error": type(error).__name__.encode()}
+        # Trimmed exactly (dead letters are rare), so that a flood of bad messages cannot grow
+        # Redis without bound.
+        max_len = conf.dead_letter_max_len()
         self._retry(
-            lambda: self.client.xadd(self.dead_letter_stream, entry),  # type: ignore[arg-type]
+            lambda: self.client.xadd(
+                self.dead_letter_stream, entry, maxlen=max_len, approximate=False
+            ),
             "dead-letter a message",
         )
 
