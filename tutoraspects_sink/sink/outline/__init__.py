@@ -18,6 +18,7 @@ import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -63,13 +64,17 @@ def paused_garbage_collection() -> Iterator[None]:
 def configured_reader() -> str:
     """``EVENT_SINK_CLICKHOUSE_OUTLINE_READER``: "structure" (default) or "xblocks"."""
     reader = getattr(settings, "EVENT_SINK_CLICKHOUSE_OUTLINE_READER", "structure")
-    if reader not in READERS:
-        log.warning(
-            "EVENT_SINK_CLICKHOUSE_OUTLINE_READER=%r is not one of %s; using 'xblocks'",
-            reader, ", ".join(READERS),
-        )  # fmt: skip
-        return "xblocks"
-    return reader
+    return reader if reader in READERS else _unknown_reader(str(reader))
+
+
+@cache
+def _unknown_reader(reader: str) -> str:
+    """The safe reader for an unknown setting value, said once per process, not per publish."""
+    log.warning(
+        "EVENT_SINK_CLICKHOUSE_OUTLINE_READER=%r is not one of %s; using 'xblocks'",
+        reader, ", ".join(READERS),
+    )  # fmt: skip
+    return "xblocks"
 
 
 def read_published_outline(course_key: Any, store: Any) -> list[OutlineBlock] | None:
