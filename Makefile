@@ -53,7 +53,7 @@ clickhouse: setup
 bench: bench-publish bench-backfill bench-tracking
 
 bench-publish: setup services
-	$(BIN)/python -m benchmarks.course_publish
+	$(BIN)/python -m benchmarks.course_publish --runs 9
 
 bench-backfill: setup services
 	$(BIN)/python -m benchmarks.backfill
