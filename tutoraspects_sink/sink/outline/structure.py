@@ -47,7 +47,8 @@ class Declined(Exception):
 ClassFacts = tuple[Any, bool, str]  # display-name default, graded default, completion mode
 
 # XBlock classes do not change while a process runs, so what they say is learned once per
-# process, not once per publish.
+# process, not once per publish. (A block type disabled in the admin afterwards keeps the
+# facts of its real class until the worker restarts: only unnamed blocks' labels could tell.)
 _class_facts: dict[str, ClassFacts] = {}
 
 
