@@ -28,9 +28,8 @@ def structure_load(store: Any, course_key: Any) -> None:
     from tutoraspects_sink.sink import platform
     from tutoraspects_sink.sink.outline import paused_garbage_collection
 
-    published = course_key.for_branch(platform.published_branch_name())
     with paused_garbage_collection(), store.bulk_operations(course_key, emit_signals=False):
-        store._get_modulestore_for_courselike(course_key)._lookup_course(published)
+        platform.published_structure(store, course_key)
 
 
 def main() -> None:

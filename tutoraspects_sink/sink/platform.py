@@ -59,18 +59,24 @@ def published_only_branch() -> Any:
     return ModuleStoreEnum.Branch.published_only
 
 
-def item_not_found_error() -> type[Exception]:
-    """The modulestore's "no such course or block" exception."""
+def published_structure(store: Any, course_key: Any) -> dict[str, Any] | None:
+    """split's published structure document of ``course_key`` — ``{"root": BlockKey,
+    "blocks": {BlockKey: BlockData}}``, as split holds it in memory — or None when the course
+    has no published branch.
+
+    These are split internals (``split_draft`` reads structures the same way): a modulestore
+    that is not split raises AttributeError, and callers fall back to the public API. Inside a
+    bulk operation split loads the structure once; callers must not modify it.
+    """
+    from xmodule.modulestore import ModuleStoreEnum
     from xmodule.modulestore.exceptions import ItemNotFoundError
 
-    return ItemNotFoundError
-
-
-def published_branch_name() -> str:
-    """The name of a split course's published branch (what learners see)."""
-    from xmodule.modulestore import ModuleStoreEnum
-
-    return ModuleStoreEnum.BranchName.published
+    split = store._get_modulestore_for_courselike(course_key)
+    published = course_key.for_branch(ModuleStoreEnum.BranchName.published)
+    try:
+        return split._lookup_course(published).structure
+    except ItemNotFoundError:
+        return None
 
 
 @cache

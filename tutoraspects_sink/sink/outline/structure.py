@@ -178,11 +178,8 @@ def read(course_key: Any, store: Any) -> list[OutlineBlock] | None:
     if getattr(course_key, "ccx", None) is not None:
         return DECLINED  # a CCX is read through the CCX wrapper's XBlocks
     try:
-        split = store._get_modulestore_for_courselike(course_key)
-        published = course_key.for_branch(platform.published_branch_name())
-        try:
-            structure = split._lookup_course(published).structure
-        except platform.item_not_found_error():
+        structure = platform.published_structure(store, course_key)
+        if structure is None:
             return None
         classes = BlockClasses(lambda: store.get_course(course_key).runtime)
         return outline_from_structure(course_key, structure, classes)
