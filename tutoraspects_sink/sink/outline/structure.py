@@ -30,6 +30,7 @@ from itertools import repeat
 from typing import Any
 
 from .. import platform
+from ..sinks.base import text
 from . import OutlineBlock
 from .xblocks import location_prefix
 
@@ -84,7 +85,7 @@ class BlockClasses:
         return (
             getattr(display_name, "default", None),
             bool(graded.default) if graded is not None else False,
-            "" if mode is None else str(mode),
+            text(mode),
         )
 
 

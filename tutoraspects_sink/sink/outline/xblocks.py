@@ -11,6 +11,7 @@ from itertools import repeat
 from typing import Any
 
 from .. import platform
+from ..sinks.base import text
 from . import OutlineBlock
 
 
@@ -64,16 +65,12 @@ def walk_outline(
             stack.extend(zip(reversed(block.get_children()), repeat(location)))
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 def outline_block(block: Any, location: str, parent: str, detached: bool) -> OutlineBlock:
     """What the sink keeps of one XBlock."""
     return OutlineBlock(
         block.location.block_type, location, parent, block.display_name_with_default,
-        bool(getattr(block, "graded", False)), _text(getattr(block, "completion_mode", "")),
-        _text(getattr(block, "edited_on", "")), detached,
+        bool(getattr(block, "graded", False)), text(getattr(block, "completion_mode", "")),
+        text(getattr(block, "edited_on", "")), detached,
     )  # fmt: skip
 
 
