@@ -10,7 +10,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHDB_VERSION := 26.9.0
 
-.PHONY: setup test lint typecheck format quickstart clickhouse services bench bench-publish bench-backfill bench-tracking clean
+.PHONY: setup superset test lint typecheck format quickstart clickhouse services bench bench-publish bench-backfill bench-tracking clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; install it or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -24,7 +24,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --no-deps chdb-core==$(CHDB_VERSION)
 	touch $@
 
-setup: $(VENV)/.installed
+# A real Superset (PyPI, pinned in devtools/superset-requirements.txt) for the dashboard tests,
+# in a virtualenv of its own, cached under ~/.cache (ASPECTS_SINK_SUPERSET_VENV overrides):
+# installed once, then this is a no-op.
+superset: $(VENV)/.installed
+	$(BIN)/python -m devtools.superset
+
+setup: $(VENV)/.installed superset
 
 services:
 	@bash .ci/services.sh

@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.clickhouse", "tests.fixtures.sink"]
+pytest_plugins = ["tests.fixtures.clickhouse", "tests.fixtures.sink", "tests.fixtures.superset"]

@@ -12,13 +12,15 @@ from typing import Any
 import importlib_resources
 from tutor import hooks
 
-from . import bundle, do_commands, templating
+from . import bundle, dashboards, do_commands, templating
+from .__about__ import __version__
 
 PACKAGE_ROOT = importlib_resources.files("tutoraspects_sink")
 TEMPLATES_ROOT = PACKAGE_ROOT / "templates"
 
 config: dict[str, dict[str, Any]] = {
     "defaults": {
+        "VERSION": __version__,
         # false: use an existing ClickHouse; no server is deployed.
         "RUN_CLICKHOUSE": True,
         "CLICKHOUSE_HOST": "clickhouse",
@@ -39,11 +41,26 @@ config: dict[str, dict[str, Any]] = {
         "TRACKING_ENABLED": False,
         # direct | celery | event_bus (event_bus also runs a consumer service/deployment).
         "TRACKING_TRANSPORT": "celery",
+        # Dashboards. true: run a Superset of our own (its own host through Tutor's web proxy).
+        # false: import the assets into an existing Superset (e.g. tutor-contrib-aspects').
+        "RUN_SUPERSET": True,
+        "SUPERSET_HOST": "dashboards.{{ LMS_HOST }}",
+        # Where the import job reaches Superset's REST API, and the account it uses there.
+        "SUPERSET_URL": "http://aspects-sink-superset:8088",
+        "SUPERSET_ADMIN_USER": "aspects_sink_admin",
+        # The ClickHouse host as Superset sees it (the connection of the imported database).
+        "SUPERSET_CLICKHOUSE_HOST": "{{ ASPECTS_SINK_CLICKHOUSE_HOST }}",
+        "SUPERSET_DB_NAME": "aspects_sink_superset",
+        "SUPERSET_DB_USER": "aspects_sink_superset",
+        "DOCKER_IMAGE_SUPERSET": "{{ DOCKER_REGISTRY }}aspects-sink-superset:6.1.0-{{ ASPECTS_SINK_VERSION }}",
     },
     "unique": {
         "CLICKHOUSE_ADMIN_PASSWORD": "{{ 24|random_string }}",
         "CLICKHOUSE_SINK_PASSWORD": "{{ 24|random_string }}",
         "CLICKHOUSE_REPORTING_PASSWORD": "{{ 24|random_string }}",
+        "SUPERSET_ADMIN_PASSWORD": "{{ 24|random_string }}",
+        "SUPERSET_DB_PASSWORD": "{{ 24|random_string }}",
+        "SUPERSET_SECRET_KEY": "{{ 48|random_string }}",
     },
 }
 
@@ -92,6 +109,7 @@ hooks.Filters.CLI_DO_INIT_TASKS.add_item(
     )
 )
 hooks.Filters.CLI_DO_COMMANDS.add_item(do_commands.migrate_clickhouse)
+hooks.Filters.CLI_DO_COMMANDS.add_item(dashboards.import_superset_assets)
 hooks.Filters.CLI_DO_COMMANDS.add_item(do_commands.dump_data_to_clickhouse)
 hooks.Filters.CLI_DO_COMMANDS.add_items(
     [do_commands.load_test_tracking_events, do_commands.load_test_tracking]

@@ -47,6 +47,7 @@ def test_build_context_holds_the_installable_bundle(build_context: Path) -> None
         "__about__.py",
         "sink",
         "clickhouse",
+        "superset",
     }
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in files)
     imports_tutor = re.compile(r"^\s*(?:from|import)\s+tutor(?:\s|\.|$)", re.MULTILINE)

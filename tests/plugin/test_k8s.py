@@ -93,9 +93,10 @@ def test_job_gets_the_connection_and_the_migrations(
             "REPORTING_USER",
             "REPORTING_PASSWORD",
         )
-    }
+    } | {f"ASPECTS_SINK_SUPERSET_{name}" for name in ("URL", "ADMIN_USER", "ADMIN_PASSWORD")}
     assert container["volumeMounts"] == [
-        {"mountPath": "/openedx/aspects-sink/migrations", "name": "migrations"}
+        {"mountPath": "/openedx/aspects-sink/migrations", "name": "migrations"},
+        {"mountPath": "/openedx/aspects-sink/superset-assets", "name": "superset-assets"},
     ]
     migrations = by_prefix(manifests, "ConfigMap", "aspects-sink-migrations")
     assert pod["volumes"][0]["configMap"]["name"] == migrations["metadata"]["name"]

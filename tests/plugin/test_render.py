@@ -145,7 +145,8 @@ def test_jobs_compose_carries_the_connection_in_the_environment(
     assert job["image"] == default_root.value("DOCKER_IMAGE_OPENEDX")
     assert job["depends_on"] == ["clickhouse"]
     assert job["volumes"] == [
-        "../plugins/aspects_sink/apps/clickhouse/migrations:/openedx/aspects-sink/migrations:ro"
+        "../plugins/aspects_sink/apps/clickhouse/migrations:/openedx/aspects-sink/migrations:ro",
+        "../plugins/aspects_sink/apps/superset/assets:/openedx/aspects-sink/superset-assets:ro",
     ]
     assert (default_root.env / "local" / job["volumes"][0].split(":")[0]).is_dir()
     # Compose reads "$$" as a literal "$"; everything else is the configured value.
@@ -162,6 +163,9 @@ def test_jobs_compose_carries_the_connection_in_the_environment(
         "ASPECTS_SINK_CLICKHOUSE_REPORTING_PASSWORD": config[
             "ASPECTS_SINK_CLICKHOUSE_REPORTING_PASSWORD"
         ],
+        "ASPECTS_SINK_SUPERSET_URL": "http://aspects-sink-superset:8088",
+        "ASPECTS_SINK_SUPERSET_ADMIN_USER": "aspects_sink_admin",
+        "ASPECTS_SINK_SUPERSET_ADMIN_PASSWORD": config["ASPECTS_SINK_SUPERSET_ADMIN_PASSWORD"],
     }
     # No "$" left for compose to interpolate.
     assert "$" not in job["environment"]["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"].replace("$$", "")
