@@ -25,8 +25,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from benchmarks.harness import REPO, bench_database, setup_django, sink_target, table, timed
+from tutoraspects_sink import catalog
 
-SINKS = ("course_overviews", "course_enrollment", "user_profile", "external_id")
+SINKS = tuple(sink.name for sink in catalog.toggled())
 BATCH = 10_000
 
 
@@ -84,13 +85,15 @@ def quiesce(client: Any) -> None:
 def bare_insert(target: Any, rows: int) -> tuple[float, float]:
     """The same profile rows read in keyset pages and inserted with a plain client (10,000 a
     request): (insert seconds only, seconds end to end)."""
-    from tutoraspects_sink.sink.sinks import get_sink
-    from tutoraspects_sink.sink.sinks.base import DumpStamp, text
+    from tutoraspects_sink.catalog.values import text
+    from tutoraspects_sink.sink import dumpers
+    from tutoraspects_sink.sink.dumpers import DumpStamp
 
-    sink = get_sink("user_profile")
+    dumper = dumpers.get("user_profile")
+    sink = dumper.declaration
     client = target.client()
     quiesce(client)
-    pages = sink.queryset().order_by("pk").values_list(*[c.lookup for c in sink.columns])
+    pages = dumper.queryset().order_by("pk").values_list(*[c.lookup for c in sink.columns])
     inserting, last, done = 0.0, 0, 0
     started = time.perf_counter()
     while done < rows:
@@ -135,9 +138,9 @@ def make_courses(target: Any, count: int) -> list[str]:
     from opaque_keys.edx.locator import CourseLocator
     from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
 
-    from tutoraspects_sink.sink.sinks import get_sink
-    from tutoraspects_sink.sink.sinks.base import DumpStamp
-    from tutoraspects_sink.sink.sinks.course_overviews import COURSE_COLUMNS
+    from tutoraspects_sink.catalog.course_overviews import COURSE_COLUMNS
+    from tutoraspects_sink.sink import dumpers
+    from tutoraspects_sink.sink.dumpers import DumpStamp
 
     keys = [CourseLocator("BenchX", f"C{n:05d}", "2026") for n in range(count)]
     CourseOverview.objects.bulk_create(
@@ -145,7 +148,7 @@ def make_courses(target: Any, count: int) -> list[str]:
                         display_name=f"Course {key.course}", version=19) for key in keys],
         batch_size=2_000,
     )  # fmt: skip
-    sink, stamp = get_sink("course_overviews"), DumpStamp.new()
+    sink, stamp = dumpers.get("course_overviews"), DumpStamp.new()
     rows = [sink.course_row(overview, stamp, None) for overview in CourseOverview.objects.all()]
     client = target.client()
     client.insert("course_overviews", rows, column_names=list(COURSE_COLUMNS))

@@ -43,24 +43,25 @@ def main() -> None:
     from factories import build_course, publish_course
     from xmodule.modulestore.django import SignalHandler, modulestore
 
+    from tutoraspects_sink.catalog.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
+    from tutoraspects_sink.sink import dumpers
+    from tutoraspects_sink.sink.dumpers import DumpStamp
     from tutoraspects_sink.sink.outline import read_published_outline
-    from tutoraspects_sink.sink.signals import on_course_published
-    from tutoraspects_sink.sink.sinks import get_sink
-    from tutoraspects_sink.sink.sinks.base import DumpStamp
-    from tutoraspects_sink.sink.sinks.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
+    from tutoraspects_sink.sink.signals import trigger_receiver
 
     current_app.conf.task_always_eager = True
     results = []
     with bench_database(), sink_target(enable=("course_overviews",)) as target:
         bare_client = target.client()
-        sink = get_sink("course_overviews")
+        sink = dumpers.get("course_overviews")
+        # Our receiver of COURSE_PUBLISHED only: the platform's own (CourseOverview) are not ours.
+        on_course_published = trigger_receiver(sink, sink.declaration.triggers[0])
         store = modulestore()
         for size in SIZES:
             spec = build_course("Bench", f"B{size}", "2026", total_blocks=size)
             course_key = publish_course(spec)  # the Studio write is not what we measure
 
             def signal_to_rows(course_key: Any = course_key) -> None:
-                # Our receiver only: the platform's own receivers (CourseOverview) are not ours.
                 on_course_published(sender=SignalHandler, course_key=course_key)
 
             def through_xblocks() -> None:

@@ -75,10 +75,11 @@ def sink_target(enable: tuple[str, ...] = (), pii: bool = True) -> Iterator[Sink
     """Start an embedded ClickHouse, apply the migrations, configure the sink app for it."""
     from django.conf import settings
 
+    from tutoraspects_sink import catalog
     from tutoraspects_sink.clickhouse.embedded import EmbeddedClickHouse
     from tutoraspects_sink.clickhouse.migrations import MigrationRunner, load_migrations
     from tutoraspects_sink.schema import render_migrations
-    from tutoraspects_sink.sink import writer
+    from tutoraspects_sink.sink import conf
 
     with tempfile.TemporaryDirectory(prefix="aspects-bench-") as tmp:
         server = EmbeddedClickHouse(Path(tmp) / "clickhouse")
@@ -91,13 +92,13 @@ def sink_target(enable: tuple[str, ...] = (), pii: bool = True) -> Iterator[Sink
             MigrationRunner(client, target.database).apply(load_migrations(migrations))
             client.close()
             settings.EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG = target.backend_config()
-            for model in ("course_overviews", "course_enrollment", "user_profile", "external_id"):
-                setattr(settings, f"EVENT_SINK_CLICKHOUSE_{model.upper()}_ENABLED", model in enable)
+            for sink in catalog.toggled():
+                setattr(settings, sink.setting, sink.name in enable)
             settings.ASPECTS_ENABLE_PII = pii
-            writer.reset_client()
+            conf.reset_writer()
             yield target
         finally:
-            writer.reset_client()
+            conf.reset_writer()
             server.stop()
 
 

@@ -26,9 +26,10 @@ DISTRIBUTION = "tutor-contrib-aspects-sink"
 PACKAGE = "tutoraspects_sink"
 # Relative to the openedx build context; the Dockerfile patch bind-mounts this directory.
 BUNDLE_DIR = "aspects-sink"
-# What runs in the LMS/CMS and the jobs. plugin.py, patches/ and templates/ stay out: they
-# import Tutor, which the image must not contain.
-RUNTIME_PARTS = ("__init__.py", "__about__.py", "sink", "clickhouse", "superset")
+# What runs in the LMS/CMS and the jobs: the sink app, the sinks' declarations, the ClickHouse
+# and Superset layers. plugin.py, patches/ and templates/ stay out: they import Tutor, which
+# the image must not contain.
+RUNTIME_PARTS = ("__init__.py", "__about__.py", "catalog", "sink", "clickhouse", "superset")
 # The image already ships every other runtime dependency of the sink app (Django, Celery,
 # openedx-events, edx-toggles...); version ranges are read from this distribution's metadata.
 IMAGE_REQUIREMENTS = ("clickhouse-connect",)

@@ -15,8 +15,12 @@ from typing import Any
 
 import click
 
+from . import catalog
+
 SERVICE = "aspects-sink"
 MIGRATIONS_DIR = "/openedx/aspects-sink/migrations"
+# What dump-data-to-clickhouse --object takes.
+BACKFILL_OBJECTS = tuple(sink.name for sink in catalog.backfilled())
 
 
 def shell_quote(value: str) -> str:
@@ -183,7 +187,7 @@ def load_test_tracking(
     help="Backfill ClickHouse from the LMS database: what is missing or out of date (all with "
     "--force). Interrupted? Run it again: what is already dumped is skipped.",
 )
-@click.option("--object", "object_name", metavar="NAME", help="course_overviews, course_enrollment, user_profile or external_id.")  # fmt: skip
+@click.option("--object", "object_name", metavar="NAME", help=f"One of {', '.join(BACKFILL_OBJECTS)}.")  # fmt: skip
 @click.option("--all", "all_objects", is_flag=True, help="Every enabled object, course structure first.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Dump even what ClickHouse has up to date.")
 @click.option("--ids", multiple=True, metavar="ID[,ID...]", help="Only these objects (repeatable).")  # fmt: skip
@@ -220,3 +224,12 @@ def dump_data_to_clickhouse(  # noqa: PLR0917 - click passes each option
     if sleep_time is not None:
         args += ["--sleep-time", format(sleep_time, "g")]
     yield service, shell_join(args)
+
+
+# Every job of the plugin, as plugin.py registers them.
+COMMANDS = (
+    migrate_clickhouse,
+    dump_data_to_clickhouse,
+    load_test_tracking_events,
+    load_test_tracking,
+)

@@ -12,7 +12,7 @@ from typing import Any
 import importlib_resources
 from tutor import hooks
 
-from . import bundle, dashboards, do_commands, templating
+from . import bundle, catalog, dashboards, do_commands, templating
 from .__about__ import __version__
 
 PACKAGE_ROOT = importlib_resources.files("tutoraspects_sink")
@@ -90,6 +90,8 @@ hooks.Filters.ENV_TEMPLATE_FILTERS.add_items(
 )
 hooks.Filters.ENV_TEMPLATE_VARIABLES.add_items(
     [
+        # The declarations of the sinks switched by ASPECTS_SINK_ENABLED_SINKS.
+        ("aspects_sink_sinks", catalog.toggled()),
         ("aspects_sink_check_config", templating.check_config_in_template),
         ("aspects_sink_clickhouse_url", templating.clickhouse_url_in_template),
         ("aspects_sink_enabled", templating.sink_enabled_in_template),
@@ -108,9 +110,4 @@ hooks.Filters.CLI_DO_INIT_TASKS.add_item(
         (TEMPLATES_ROOT / "aspects_sink" / "tasks" / "aspects-sink" / "init.sh").read_text(),
     )
 )
-hooks.Filters.CLI_DO_COMMANDS.add_item(do_commands.migrate_clickhouse)
-hooks.Filters.CLI_DO_COMMANDS.add_item(dashboards.import_superset_assets)
-hooks.Filters.CLI_DO_COMMANDS.add_item(do_commands.dump_data_to_clickhouse)
-hooks.Filters.CLI_DO_COMMANDS.add_items(
-    [do_commands.load_test_tracking_events, do_commands.load_test_tracking]
-)
+hooks.Filters.CLI_DO_COMMANDS.add_items([*do_commands.COMMANDS, dashboards.import_superset_assets])

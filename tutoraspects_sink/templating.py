@@ -26,9 +26,12 @@ from urllib.parse import quote
 import jinja2
 from tutor.exceptions import TutorError
 
-SINKS = ("course_overviews", "course_enrollment", "user_profile", "external_id")
-# Sinks whose rows hold personal data: they run only when ASPECTS_SINK_PII_ENABLED is on.
-PII_SINKS = ("user_profile", "external_id")
+from . import catalog
+
+# The sinks of ASPECTS_SINK_ENABLED_SINKS, and those that also need ASPECTS_SINK_PII_ENABLED.
+SINKS = tuple(sink.name for sink in catalog.toggled())
+PII_SINKS = tuple(sink.name for sink in catalog.personal())
+TRACKING_TRANSPORTS = catalog.tracking().transports
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A host name (compose service names may hold "_") or a bracketed IPv6 address: no scheme,
@@ -72,11 +75,6 @@ def sink_enabled(config: Mapping[str, Any], sink: str) -> bool:
     if sink not in config["ASPECTS_SINK_ENABLED_SINKS"]:
         return False
     return sink not in PII_SINKS or bool(config["ASPECTS_SINK_PII_ENABLED"])
-
-
-# The tracking sink's transports (kept in step with tutoraspects_sink.sink.tracking.conf,
-# which imports Django and so cannot be imported on the Tutor side).
-TRACKING_TRANSPORTS = ("direct", "celery", "event_bus")
 
 
 def check_config(config: Mapping[str, Any]) -> None:

@@ -27,8 +27,8 @@ from factories import (
 )
 
 from tests.fixtures.processes import MANAGE_PY, sink_env
+from tutoraspects_sink import catalog
 
-SINK_MODELS = ("course_overviews", "course_enrollment", "user_profile", "external_id")
 MANAGE = str(MANAGE_PY)
 
 # Values that break naive CSV/TSV handling, trimming or NULL markers on their way to ClickHouse.
@@ -78,13 +78,13 @@ def dump_process(
 @contextlib.contextmanager
 def sinks_off(settings: Any) -> Iterator[None]:
     """Changes made inside reach no sink: the gaps a backfill has to find."""
-    for model in SINK_MODELS:
-        setattr(settings, f"EVENT_SINK_CLICKHOUSE_{model.upper()}_ENABLED", False)
+    for sink in catalog.toggled():
+        setattr(settings, sink.setting, False)
     try:
         yield
     finally:
-        for model in SINK_MODELS:
-            setattr(settings, f"EVENT_SINK_CLICKHOUSE_{model.upper()}_ENABLED", True)
+        for sink in catalog.toggled():
+            setattr(settings, sink.setting, True)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from common.djangoapps.student.models import UserProfile
 from factories import make_external_id, rename_block
 from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
 
-from tutoraspects_sink.sink.sinks.base import text
+from tutoraspects_sink.catalog.values import text
 
 from .helpers import (
     current_enrollments,

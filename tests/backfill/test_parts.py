@@ -11,6 +11,7 @@ import pytest
 from clickhouse_connect.driver.exceptions import OperationalError
 from django.db.models import Q
 
+from tutoraspects_sink.clickhouse.retry import RetryPolicy
 from tutoraspects_sink.sink.backfill import fingerprint, inserter, keyset, snapshot
 from tutoraspects_sink.sink.backfill.options import split_ids
 from tutoraspects_sink.sink.backfill.progress import Counts, Progress
@@ -68,15 +69,9 @@ def test_snapshot_marks_missing_and_changed_rows_stale():
 
 
 def test_truncated_snapshot_is_refused():
-    class Stream(io.BytesIO):
-        pass
-
-    class Client:
-        def raw_stream(self, *args, **kwargs):
-            return Stream(struct.pack("<q", 1) + b"\x00" * 3)
-
+    answer = io.BytesIO(struct.pack("<q", 1) + b"\x00" * 3)
     with pytest.raises(ValueError, match="truncated snapshot"):
-        snapshot.Snapshot.download(Client(), "SELECT", {})
+        snapshot.Snapshot.download(answer)
 
 
 def test_keyset_condition_for_composite_orders():
@@ -89,8 +84,8 @@ def test_ids_split_on_commas_keep_order_and_drop_repeats():
     assert split_ids(None) == ()
 
 
-def test_pipeline_retries_transient_failures_and_surfaces_others(monkeypatch):
-    monkeypatch.setattr(inserter, "RETRY_DELAYS_SECS", (0.0, 0.0))
+def test_pipeline_retries_transient_failures_and_surfaces_others():
+    no_pause = RetryPolicy(first_pause_secs=0, max_attempts=3)
     attempts = []
 
     def flaky():
@@ -98,14 +93,14 @@ def test_pipeline_retries_transient_failures_and_surfaces_others(monkeypatch):
         if len(attempts) < 3:
             raise OperationalError("connection reset")
 
-    with inserter.Pipeline() as pipeline:
+    with inserter.Pipeline(no_pause) as pipeline:
         pipeline.submit(flaky, 10)
     assert len(attempts) == 3 and pipeline.done_rows == 10
 
     def broken():
         raise ValueError("bad batch")
 
-    pipeline = inserter.Pipeline()
+    pipeline = inserter.Pipeline(no_pause)
     pipeline.submit(broken, 5)
     with pytest.raises(ValueError, match="bad batch"):  # at the next batch, not at the end
         pipeline.submit(lambda: None, 7)
@@ -139,12 +134,12 @@ def test_progress_lines_bar_and_summary():
 
 
 def test_stamped_inserts_carry_the_dump_stamp(sink):
-    from tutoraspects_sink.sink.backfill.connection import Overrides, backend
-    from tutoraspects_sink.sink.sinks.base import DumpStamp
+    from tutoraspects_sink.sink.backfill.target import Overrides, open_target
+    from tutoraspects_sink.sink.dumpers import DumpStamp
 
     names = ["external_user_id", "external_id_type", "username", "user_id"]
     stamps = [DumpStamp.new(), DumpStamp.new()]
-    with backend(Overrides()) as target:
+    with open_target(Overrides()) as target:
         target.check_tables({"external_id": names})
         out = inserter.TableInserter(target, "external_id", names, stamped=True)
         for number, stamp in enumerate(stamps):

@@ -20,6 +20,8 @@ BUNDLE_FILES_REQUIRED = [
     "pyproject.toml",
     "tutoraspects_sink/__init__.py",
     "tutoraspects_sink/__about__.py",
+    "tutoraspects_sink/catalog/__init__.py",
+    "tutoraspects_sink/catalog/course_overviews.py",
     "tutoraspects_sink/sink/__init__.py",
     "tutoraspects_sink/clickhouse/__init__.py",
     "tutoraspects_sink/clickhouse/__main__.py",
@@ -45,6 +47,7 @@ def test_build_context_holds_the_installable_bundle(build_context: Path) -> None
     assert {name.split("/")[1] for name in files if name.startswith("tutoraspects_sink/")} <= {
         "__init__.py",
         "__about__.py",
+        "catalog",
         "sink",
         "clickhouse",
         "superset",

@@ -96,7 +96,7 @@ def test_settings_for_an_external_cluster_with_pii(
             "database": "sinks_db",
             "timeout_secs": 2.5,
         },
-        "EVENT_SINK_CLICKHOUSE_PII_MODELS": ["user_profile", "external_id"],
+        "EVENT_SINK_CLICKHOUSE_PII_MODELS": ["external_id", "user_profile"],
         "ASPECTS_ENABLE_PII": True,
         SINK_FLAGS["course_overviews"]: True,
         SINK_FLAGS["course_enrollment"]: False,

@@ -112,7 +112,7 @@ def test_config_save_stops_on_a_bad_value(make_tutor_root: Callable[..., TutorRo
     assert result.stderr.splitlines()[-1] == (
         "Error: ASPECTS_SINK_ENABLED_SINKS = ['course_overviews', 'grades'] is invalid: "
         "expected a list of sink names among "
-        "course_overviews, course_enrollment, user_profile, external_id"
+        "course_overviews, course_enrollment, external_id, user_profile"
     )
     # The settings patch is rendered before the compose files: those were not rewritten.
     assert compose.stat().st_mtime_ns == written

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from factories import build_course, enroll, make_external_id, make_user, publish_course, retire_user
 
-from tutoraspects_sink.sink.tasks import user_data_tables
+from tutoraspects_sink import catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,4 +64,4 @@ def test_retirement_runs_even_when_only_enrollments_are_collected(sink, settings
 
 
 def test_every_table_with_a_user_id_is_purged():
-    assert {table for table, _ in user_data_tables()} >= {*USER_TABLES, "tracking_events"}
+    assert {table for table, _ in catalog.user_tables()} >= {*USER_TABLES, "tracking_events"}

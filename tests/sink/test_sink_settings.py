@@ -15,7 +15,7 @@ def test_common_defaults_keep_values_the_deployment_set():
     assert settings.EVENT_SINK_CLICKHOUSE_USER_PROFILE_ENABLED is True
     assert settings.ASPECTS_ENABLE_PII is True
     assert settings.EVENT_SINK_CLICKHOUSE_COURSE_OVERVIEWS_ENABLED is False
-    assert settings.EVENT_SINK_CLICKHOUSE_PII_MODELS == ["user_profile", "external_id"]
+    assert settings.EVENT_SINK_CLICKHOUSE_PII_MODELS == ["external_id", "user_profile"]
     assert settings.EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG["database"] == "event_sink"
     assert settings.EVENT_SINK_CLICKHOUSE_MODEL_CONFIG["course_overviews"] == {
         "module": "openedx.core.djangoapps.content.course_overviews.models",

@@ -12,8 +12,7 @@ from openedx_events.content_authoring.data import CourseCatalogData, CourseSched
 from openedx_events.content_authoring.signals import COURSE_CATALOG_INFO_CHANGED
 from waffle.testutils import override_flag
 
-from tutoraspects_sink.sink import delivery, platform, writer
-from tutoraspects_sink.sink.sinks import get_sink
+from tutoraspects_sink.sink import conf, delivery, dumpers, platform
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,8 +56,8 @@ def test_a_missing_model_disables_its_sink_with_one_warning(sink, settings, capl
     platform.get_model.cache_clear()
     try:
         with caplog.at_level(logging.WARNING, logger="tutoraspects_sink.sink.platform"):
-            assert not get_sink("user_profile").is_enabled()
-            assert not get_sink("user_profile").is_enabled()
+            assert not dumpers.get("user_profile").is_enabled()
+            assert not dumpers.get("user_profile").is_enabled()
         warnings = [r for r in caplog.records if "user_profile" in r.getMessage()]
         assert len(warnings) == 1 and "no.such.module" in warnings[0].getMessage()
     finally:
@@ -70,7 +69,7 @@ def test_clickhouse_down_never_breaks_the_request_and_logs_one_line(sink, settin
         **settings.EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG, "url": "http://127.0.0.1:9", "password": "hunter2-secret",
     }  # fmt: skip
     settings.EVENT_SINK_CLICKHOUSE_TASK_MAX_RETRIES = 0
-    writer.reset_client()
+    conf.reset_writer()
     with caplog.at_level(logging.WARNING):
         user = make_user("during_outage", name="Outage Person")  # the "request" succeeds
     assert user.pk

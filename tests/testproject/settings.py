@@ -169,8 +169,10 @@ if _env("SINK_RETRY_BACKOFF_MAX_SECS"):
     EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_SECS = 1
     EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_MAX_SECS = int(_env("SINK_RETRY_BACKOFF_MAX_SECS"))
 if _flag("SINKS_ENABLED"):
-    for _model in ("COURSE_OVERVIEWS", "COURSE_ENROLLMENT", "USER_PROFILE", "EXTERNAL_ID"):
-        globals()[f"EVENT_SINK_CLICKHOUSE_{_model}_ENABLED"] = True
+    from tutoraspects_sink import catalog
+
+    for _sink in catalog.toggled():
+        globals()[_sink.setting] = True
 if _flag("ENABLE_PII"):
     ASPECTS_ENABLE_PII = True
 

@@ -67,7 +67,7 @@ def configure_tracking(
     pii: bool = False,
 ) -> None:
     """Point the test process's sink app and tracking transports at ``database``."""
-    from tutoraspects_sink.sink import writer
+    from tutoraspects_sink.sink import conf
     from tutoraspects_sink.sink.tracking import transports
 
     transports.reset()
@@ -79,7 +79,7 @@ def configure_tracking(
     settings.EVENT_SINK_CLICKHOUSE_TASK_QUEUE = names.queue
     settings.EVENT_SINK_CLICKHOUSE_TRACKING_EVENT_BUS_TOPIC = names.topic
     settings.EVENT_BUS_REDIS_CONNECTION_URL = EVENT_BUS_URL
-    writer.reset_client()
+    conf.reset_writer()
 
 
 def subprocess_env(

@@ -15,6 +15,7 @@ from tests.tracking.helpers import (
     subprocess_env,
     wait_for,
 )
+from tutoraspects_sink.clickhouse.retry import RetryPolicy
 from tutoraspects_sink.sink.tracking.buffer import BatchBuffer
 
 
@@ -46,9 +47,12 @@ def make_buffer(deliver: Recorder, **options) -> BatchBuffer:
         "batch_size": 100,
         "flush_interval": 30.0,
         "max_buffered": 10_000,
-        "retry_max_secs": 0.05,
+        "retry": RetryPolicy(
+            max_pause_secs=0.05,
+            permanent_attempts=3,
+            is_transient=lambda error: isinstance(error, ConnectionError),
+        ),
         "exit_timeout": 5.0,
-        "is_transient": lambda error: isinstance(error, ConnectionError),
     }
     return BatchBuffer("test", deliver, **{**defaults, **options})
 

@@ -10,6 +10,7 @@ import redis
 from clickhouse_connect.driver.exceptions import OperationalError
 
 from tests.tracking.helpers import EVENT_BUS_URL, configure_tracking, count_events
+from tutoraspects_sink.sink import conf
 from tutoraspects_sink.sink.tracking import store
 from tutoraspects_sink.sink.tracking.consumer import TrackingEventConsumer
 from tutoraspects_sink.sink.tracking.transports.event_bus import EventBusTransport
@@ -54,7 +55,7 @@ def test_a_failing_insert_leaves_the_batch_pending_until_it_succeeds(bus, names,
         seen.append((len(rows), pending(bus, names.topic), count_events(tracking_db, COURSE)[0]))
         if len(seen) <= 3:
             raise OperationalError("ClickHouse is restarting")
-        store.insert(rows)
+        store.insert(rows, conf.writer())
 
     reader = consumer(bus, batch_size=300, insert=flaky_insert)
     reader.ensure_group()

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from tests.tracking.helpers import configure_tracking, count_events
+from tutoraspects_sink.sink import conf
 from tutoraspects_sink.sink.tracking import events, store
 
 
@@ -40,17 +41,11 @@ def test_an_insert_repeated_by_a_retry_counts_once_in_views(settings, tracking_d
         for index in range(100)
     ]
 
-    store.insert(rows)
-    store.insert(rows[50:])  # the answer to a batch was lost: sent again
-    store.insert(rows, asynchronous=True)
+    writer = conf.writer()
+    store.insert(rows, writer)
+    store.insert(rows[50:], writer)  # the answer to a batch was lost: sent again
+    store.insert(rows, writer, asynchronous=True)
 
     assert count_events(tracking_db, course) == (250, 100, 100)
     tracking_db.client.command(f"OPTIMIZE TABLE `{tracking_db.database}`.tracking_events FINAL")
     assert count_events(tracking_db, course) == (100, 100, 100)
-
-
-def test_tutor_side_knows_the_same_transports():
-    from tutoraspects_sink import templating
-    from tutoraspects_sink.sink.tracking import conf
-
-    assert templating.TRACKING_TRANSPORTS == conf.TRANSPORTS

@@ -251,6 +251,7 @@ def test_event_bus_ten_thousand_events_in_ten_thousand_rows_out(
 
 def test_rows_carry_the_time_they_arrived(settings, tracking_db, names):
     """``arrived_at`` (the monitor's lag) is set by ClickHouse on insert."""
+    from tutoraspects_sink.sink import conf
     from tutoraspects_sink.sink.tracking import store
 
     configure_tracking(settings, tracking_db, names, "direct")
@@ -260,7 +261,8 @@ def test_rows_carry_the_time_they_arrived(settings, tracking_db, names):
         "data": {},
         "context": {"course_id": "c"},
     }
-    store.insert([events.to_row(event, "00000000-0000-0000-0000-000000000001", False)])
+    row = events.to_row(event, "00000000-0000-0000-0000-000000000001", False)
+    store.insert([row], conf.writer())
 
     ((lag,),) = tracking_db.rows(
         "SELECT dateDiff('second', time, arrived_at) FROM {db}.tracking_events WHERE course_key = 'c'"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,10 +77,6 @@ class ClickHouseSettings:
     @property
     def secure(self) -> bool:
         return urlsplit(self.url).scheme == "https"
-
-    def with_overrides(self, **changes: Any) -> ClickHouseSettings:
-        """A copy with the given non-None fields replaced (one-off command-line overrides)."""
-        return replace(self, **{key: value for key, value in changes.items() if value is not None})
 
     @classmethod
     def from_backend_config(cls, config: Mapping[str, Any]) -> ClickHouseSettings:

@@ -13,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
-from django.conf import settings
 
-from . import writer
-from .sinks import ModelSink, get_sink
-from .sinks.course_overviews import CourseOverviewSink
+from tutoraspects_sink import catalog
+from tutoraspects_sink.clickhouse import errors
+
+from . import conf, dumpers
 
 log = logging.getLogger(__name__)
 
@@ -33,39 +32,31 @@ def routing() -> dict[str, Any]:
         "retry": True,
         "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
     }
-    queue = getattr(settings, "EVENT_SINK_CLICKHOUSE_TASK_QUEUE", None)
+    queue = conf.task_queue()
     if queue:
         options["queue"] = queue
     return options
 
 
-def _retry_or_give_up(task: Any, error: Exception, what: str) -> None:
-    """Retry a transient failure with exponential backoff and full jitter, else log once."""
-    max_retries = int(getattr(settings, "EVENT_SINK_CLICKHOUSE_TASK_MAX_RETRIES", 20))
-    if writer.is_transient(error) and task.request.retries < max_retries:
-        countdown = get_exponential_backoff_interval(
-            factor=int(getattr(settings, "EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_SECS", 2)),
-            retries=task.request.retries,
-            maximum=int(getattr(settings, "EVENT_SINK_CLICKHOUSE_RETRY_BACKOFF_MAX_SECS", 600)),
-            full_jitter=True,
-        )
+def retry_or_give_up(task: Any, error: Exception, what: str) -> None:
+    """Retry ``task`` later through Celery's own retry, as :func:`conf.task_retry_policy`
+    says for ``error``; otherwise log once that it gave up, and how to repair."""
+    policy = conf.task_retry_policy()
+    attempts = task.request.retries + 1
+    if policy.retries(error, attempts):
+        countdown = policy.pause(attempts)
         log.warning(
-            "ClickHouse unavailable for %s (attempt %d, retrying in %ds): %s",
-            what, task.request.retries + 1, countdown, writer.describe(error),
+            "ClickHouse unavailable for %s (attempt %d, retrying in %.0fs): %s",
+            what, attempts, countdown, errors.describe(error),
         )  # fmt: skip
-        # Re-raise a bare Retry: the original exception may hold request details.
-        raise task.retry(countdown=max(countdown, 1), max_retries=max_retries, exc=None)
+        # The policy has decided: Celery's own limit must not stop this retry. A bare Retry is
+        # raised: the original exception may hold request details.
+        raise task.retry(countdown=countdown, max_retries=attempts, exc=None)
     log.error(
         "ClickHouse sink gave up on %s after %d attempt(s): %s; run dump_data_to_clickhouse "
-        "to repair", what, task.request.retries + 1, writer.describe(error),
-        exc_info=not writer.is_transient(error) and not _is_clickhouse_error(error),
+        "to repair", what, attempts, errors.describe(error),
+        exc_info=not policy.is_transient(error) and not errors.is_clickhouse_error(error),
     )  # fmt: skip
-
-
-def _is_clickhouse_error(error: Exception) -> bool:
-    from clickhouse_connect.driver.exceptions import ClickHouseError
-
-    return isinstance(error, ClickHouseError)
 
 
 @shared_task(name="tutoraspects_sink.dump", **TASK_OPTIONS)
@@ -74,50 +65,33 @@ def dump(
     sink_name: str,
     keys: Sequence[str],
     by: str = "key",
-    catalog: Mapping[str, Any] | None = None,
+    *,
+    payload: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,  # the name of payload in earlier releases
 ) -> int:
     """Write the current state of ``keys`` (or of these users' objects) to ClickHouse."""
-    sink = get_sink(sink_name)
-    if not sink.is_enabled():
+    dumper = dumpers.get(sink_name)
+    if not dumper.is_enabled():
         return 0
     what = f"{sink_name} ({len(keys)} {'user' if by == 'user' else 'key'}(s))"
     try:
-        if by == "user" and isinstance(sink, ModelSink):
-            return sink.dump_users([int(key) for key in keys]).rows
-        if catalog and isinstance(sink, CourseOverviewSink):
-            return sink.dump_keys(keys, catalog=catalog).rows
-        return sink.dump_keys(keys).rows
+        return dumper.dump(keys, conf.writer(), by=by, payload=payload or catalog).rows
     except Exception as error:
-        _retry_or_give_up(self, error, what)
+        retry_or_give_up(self, error, what)
         return 0
-
-
-def user_data_tables() -> list[tuple[str, str]]:
-    """(table, user id column) of every sink table that holds a user's data.
-
-    The model sinks declare theirs; tracking events carry the user id of whoever acted.
-    """
-    from .sinks import Sink
-    from .tracking import conf as tracking_conf
-
-    tables = {
-        (sink.table, "user_id")
-        for sink in Sink.registry.values()
-        if isinstance(sink, ModelSink) and sink.user_field
-    }
-    tables.add((tracking_conf.TABLE, "user_id"))
-    return sorted(tables)
 
 
 @shared_task(name="tutoraspects_sink.retire_user", **TASK_OPTIONS)
 def retire_user(self: Any, user_id: int) -> int:
-    """Delete every row of ``user_id`` from every sink table holding user data."""
-    tables = user_data_tables()
+    """Delete every row of ``user_id`` from every table that holds user data (declared by
+    each sink: model sinks, tracking events)."""
+    tables = catalog.user_tables()
+    writer = conf.writer()
     try:
         for table, column in tables:
-            writer.delete_rows(table, column, [int(user_id)])
+            writer.delete(table, column, [int(user_id)])
     except Exception as error:
-        _retry_or_give_up(self, error, f"retirement of user {int(user_id)}")
+        retry_or_give_up(self, error, f"retirement of user {int(user_id)}")
         return 0
     log.info("Removed user %d from %d ClickHouse sink tables", int(user_id), len(tables))
     return len(tables)

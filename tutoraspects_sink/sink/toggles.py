@@ -13,7 +13,7 @@ from django.conf import settings
 from edx_toggles.toggles import WaffleFlag
 from waffle import get_waffle_flag_model
 
-WAFFLE_FLAG_NAMESPACE = "event_sink_clickhouse"
+from tutoraspects_sink import catalog
 
 
 @cache
@@ -21,11 +21,11 @@ def _waffle_flag(model: str) -> WaffleFlag:
     # .. toggle_name: event_sink_clickhouse.<model>.enabled
     # .. toggle_implementation: WaffleFlag
     # .. toggle_default: False
-    # .. toggle_description: Turns on the ClickHouse sink of <model> (course_overviews,
-    #    course_enrollment, user_profile, external_id) without a settings change.
+    # .. toggle_description: Turns on the ClickHouse sink of <model> (each sink of
+    #    tutoraspects_sink.catalog switched by a setting) without a settings change.
     # .. toggle_use_cases: open_edx
     # .. toggle_creation_date: 2026-11-22
-    return WaffleFlag(f"{WAFFLE_FLAG_NAMESPACE}.{model}.enabled", __name__)
+    return WaffleFlag(catalog.get(model).waffle_flag, __name__)
 
 
 def pii_enabled() -> bool:
@@ -38,7 +38,7 @@ def is_pii_model(model: str) -> bool:
 
 def switched_on(model: str) -> bool:
     """The sink's own switch: the setting, else the waffle flag (PII not considered)."""
-    if getattr(settings, f"EVENT_SINK_CLICKHOUSE_{model.upper()}_ENABLED", False):
+    if getattr(settings, catalog.get(model).setting, False):
         return True
     flag = _waffle_flag(model)
     if get_current_request() is None:

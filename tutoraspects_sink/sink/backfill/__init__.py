@@ -8,18 +8,19 @@
 * :mod:`.columns` — the sink's column declarations applied column-wise;
 * :mod:`.inserter` — one insert per batch, overlapped with reading the next batch;
 * :mod:`.courses` — course structure, stale by publish time;
-* :mod:`.models` — row sinks (profiles, enrollments, external ids), stale by content;
-* :mod:`.progress`, :mod:`.interrupt`, :mod:`.errors`, :mod:`.connection`, :mod:`.options`.
+* :mod:`.model_rows` — model sinks (profiles, enrollments, external ids), stale by content;
+* :mod:`.runner` — which sinks, in which order, with which of the two strategies;
+* :mod:`.target` — the run's ClickHouse (its own writer), checked before any work;
+* :mod:`.progress`, :mod:`.interrupt`, :mod:`.errors`, :mod:`.options`.
 """
 
-from .connection import Overrides
 from .errors import BackfillError
 from .options import BackfillOptions, split_ids
 from .progress import Counts
-from .runner import ALL_ORDER, backfill
+from .runner import backfill
+from .target import Overrides
 
 __all__ = [
-    "ALL_ORDER",
     "BackfillError",
     "BackfillOptions",
     "Counts",

@@ -4,7 +4,7 @@ The sink declares each column once (ORM lookup, conversion, PII). Live dumps con
 row; a backfill of a million rows cannot afford a Python call per value, so the same
 declarations are applied differently here, with identical results:
 
-* a :func:`~tutoraspects_sink.sink.sinks.base.text` conversion of a plain character or integer
+* a :func:`~tutoraspects_sink.catalog.values.text` conversion of a plain character or integer
   field is done by the database (``COALESCE(CAST(x AS CHAR), '')``: the same string for those
   types), so those values arrive ready;
 * other conversions run once per column over the whole page (``map``), not once per row;
@@ -21,8 +21,10 @@ from typing import Any
 from django.db import models
 from django.db.models.functions import Cast, Coalesce
 
+from tutoraspects_sink.catalog import ModelSink
+from tutoraspects_sink.catalog.values import text
+
 from .. import toggles
-from ..sinks.base import ModelSink, text
 
 # Field types whose text() is exactly what the database's CAST(... AS CHAR) gives.
 _SQL_TEXT_TYPES = frozenset({
@@ -56,14 +58,15 @@ class ReadPlan:
     conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     @classmethod
-    def for_sink(cls, sink: ModelSink, pii_allowed: bool | None = None) -> ReadPlan:
+    def for_sink(cls, sink: ModelSink, model: Any, pii_allowed: bool | None = None) -> ReadPlan:
+        """How to read ``sink``'s columns from ``model`` (its platform model)."""
         pii_allowed = toggles.pii_enabled() if pii_allowed is None else pii_allowed
         fields: list[str] = []
         annotations: dict[str, Any] = {}
         conversions: list[tuple[int, Callable[[Any], Any]]] = []
         for index, column in enumerate(sink.columns):
             name = f"backfill_{index}"
-            field = field_of(sink.model, column.lookup)
+            field = field_of(model, column.lookup)
             if column.pii and not pii_allowed:
                 annotations[name] = models.Value("")
             elif column.convert is text and _database_text(field):

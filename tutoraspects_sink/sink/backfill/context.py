@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .connection import Backend
 from .inserter import Pipeline
 from .interrupt import StopRequest
 from .options import MAX_SAMPLE_IDS, BackfillOptions
 from .progress import Counts, Progress
+from .target import Target
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Run:
     """Options, connection and reporting of one object's run, and what it has done so far."""
 
     options: BackfillOptions
-    backend: Backend
+    target: Target
     progress: Progress
     stop: StopRequest
     counts: Counts = field(default_factory=Counts)

@@ -6,7 +6,7 @@ because every publish re-saves the overview). A course is dumped when ClickHouse
 snapshot of it or one taken at another ``modified``. The map holds one short entry per course
 (a 100,000-course site: ~15 MB), which is why courses, unlike the row sinks, compare in memory.
 
-Dumping reuses the sink's own serialization (``block_rows``, ``course_row``) but batches
+Dumping reuses the dumper's own serialization (``block_rows``, ``course_row``) but batches
 courses: the blocks of many courses go in one insert, then their course rows in another, so a
 course row is still only written after all of its blocks (contract 4: the course row marks a
 complete snapshot, and an interrupted batch leaves the courses looking out of date).
@@ -20,9 +20,11 @@ from typing import Any
 
 from opaque_keys.edx.keys import CourseKey
 
+from tutoraspects_sink.catalog.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
+from tutoraspects_sink.catalog.values import text
+
 from .. import platform
-from ..sinks.base import text
-from ..sinks.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS, CourseOverviewSink
+from ..dumpers.course import CourseDumper
 from . import keyset
 from .context import Run
 from .errors import explain
@@ -38,14 +40,17 @@ LATEST_MODIFIED = """
 """
 
 
-def tables(sink: CourseOverviewSink) -> dict[str, list[str]]:
+def tables(dumper: CourseDumper) -> dict[str, list[str]]:
     """The tables and columns a course backfill writes, and reads to decide (``dumped_at``)."""
-    return {sink.table: [*COURSE_COLUMNS, "dumped_at"], sink.blocks_table: list(BLOCK_COLUMNS)}
+    return {
+        dumper.course_table: [*COURSE_COLUMNS, "dumped_at"],
+        dumper.blocks_table: list(BLOCK_COLUMNS),
+    }
 
 
-def _source(sink: CourseOverviewSink, run: Run) -> tuple[Any, list[str]]:
+def _source(dumper: CourseDumper, run: Run) -> tuple[Any, list[str]]:
     """Course overviews narrowed by the options, and the course ids asked for (as strings)."""
-    options, queryset = run.options, sink.model.objects.all()
+    options, queryset = run.options, dumper.model.objects.all()
     ids: list[str] = []
     if options.ids:
         keys = typed_keys(options.ids, CourseKey.from_string, "course key", "--ids")
@@ -62,22 +67,23 @@ def _source(sink: CourseOverviewSink, run: Run) -> tuple[Any, list[str]]:
     return queryset, ids
 
 
-def latest_modified(sink: CourseOverviewSink, run: Run, ids: list[str]) -> dict[str, str]:
+def latest_modified(dumper: CourseDumper, run: Run, ids: list[str]) -> dict[str, str]:
     """``{course_key: modified}`` of each course's latest snapshot: one query for all."""
     where = "WHERE course_key IN {ids:Array(String)}" if ids else ""
-    query = LATEST_MODIFIED.format(table=run.backend.qualified(sink.table), where=where)
+    table = run.target.writer.qualified(dumper.course_table)
+    query = LATEST_MODIFIED.format(table=table, where=where)
     try:
-        return dict(run.backend.rows(query, {"ids": ids} if ids else None))
+        return dict(run.target.rows(query, {"ids": ids} if ids else None))
     except Exception as error:
-        raise explain(error, run.backend.target, "reading the dumped courses") from None
+        raise explain(error, run.target.settings, "reading the dumped courses") from None
 
 
 class CourseBatch:
     """Snapshots waiting to be written: blocks first, then the course rows, in one job."""
 
-    def __init__(self, run: Run, sink: CourseOverviewSink) -> None:
-        self.blocks_out = TableInserter(run.backend, sink.blocks_table, BLOCK_COLUMNS)
-        self.courses_out = TableInserter(run.backend, sink.table, COURSE_COLUMNS)
+    def __init__(self, run: Run, dumper: CourseDumper) -> None:
+        self.blocks_out = TableInserter(run.target, dumper.blocks_table, BLOCK_COLUMNS)
+        self.courses_out = TableInserter(run.target, dumper.course_table, COURSE_COLUMNS)
         self.run = run
         self.blocks: list[tuple[Any, ...]] = []
         self.courses: list[tuple[Any, ...]] = []
@@ -103,46 +109,46 @@ class CourseBatch:
         self.blocks, self.courses, self.objects = [], [], 0
 
 
-def _serialized(sink: CourseOverviewSink, run: Run, key: Any, overview: Any) -> Any:
-    """:meth:`CourseOverviewSink.snapshot_rows` of one course; a failure is reported on one line and counted,
+def _serialized(dumper: CourseDumper, run: Run, key: Any, overview: Any) -> Any:
+    """:meth:`CourseDumper.snapshot_rows` of one course; a failure is reported on one line and counted,
     and the backfill goes on with the other courses."""
     try:
-        overview = overview or sink.overview(key)
-        return None if overview is None else sink.snapshot_rows(overview)
+        overview = overview or dumper.overview(key)
+        return None if overview is None else dumper.snapshot_rows(overview)
     except Exception as error:
         run.counts.failed += 1
-        run.note(f"{sink.name}: {key} failed: {type(error).__name__}: {str(error)[:200]}")
+        run.note(f"{dumper.name}: {key} failed: {type(error).__name__}: {str(error)[:200]}")
         return None
 
 
-def _dump_page(sink: CourseOverviewSink, run: Run, keys: list[Any], batch: CourseBatch) -> None:
+def _dump_page(dumper: CourseDumper, run: Run, keys: list[Any], batch: CourseBatch) -> None:
     """Serialize the courses of ``keys`` into ``batch``, each followed by its CCX courses, as
     on publish (a CCX shows its master's outline; they count as rows, not objects)."""
-    overviews = {overview.id: overview for overview in sink.model.objects.filter(id__in=keys)}
+    overviews = {overview.id: overview for overview in dumper.model.objects.filter(id__in=keys)}
     for key in keys:
         failed = run.counts.failed
-        rows = _serialized(sink, run, key, overviews.get(key))
+        rows = _serialized(dumper, run, key, overviews.get(key))
         if rows is None:
             run.counts.dumped -= 1
             run.counts.skipped += run.counts.failed == failed  # gone from the modulestore
             continue
         batch.add(rows, counted=True)
         for ccx_key in platform.ccx_course_keys(key):
-            follower = _serialized(sink, run, CourseKey.from_string(ccx_key), None)
+            follower = _serialized(dumper, run, CourseKey.from_string(ccx_key), None)
             if follower is not None:
                 batch.add(follower, counted=False)
     batch.flush()
 
 
-def backfill_courses(sink: CourseOverviewSink, run: Run) -> None:
+def backfill(dumper: CourseDumper, run: Run) -> None:
     """Dump the courses ClickHouse lacks or holds an older publish of (all with --force)."""
     options, counts = run.options, run.counts
-    queryset, ids = _source(sink, run)
-    known = None if options.force else latest_modified(sink, run, ids)
+    queryset, ids = _source(dumper, run)
+    known = None if options.force else latest_modified(dumper, run, ids)
     if known is not None:
-        run.note(f"{sink.name}: ClickHouse holds snapshots of {len(known):,} courses")
-    run.progress.total = len(ids) or keyset.estimated_rows(sink.model)
-    batch = None if options.dry_run else CourseBatch(run, sink)
+        run.note(f"{dumper.name}: ClickHouse holds snapshots of {len(known):,} courses")
+    run.progress.total = len(ids) or keyset.estimated_rows(dumper.model)
+    batch = None if options.dry_run else CourseBatch(run, dumper)
     remaining = options.limit
     page_size = min(options.batch_size, COURSE_PAGE)
     with Pipeline() as pipeline:
@@ -157,7 +163,7 @@ def backfill_courses(sink: CourseOverviewSink, run: Run) -> None:
                 stale, remaining = stale[:remaining], remaining - min(remaining, len(stale))
             if stale and not counts.dumped and counts.skipped + flags.index(True):
                 run.note(
-                    f"{sink.name}: resuming at {stale[0]} "
+                    f"{dumper.name}: resuming at {stale[0]} "
                     f"({counts.skipped + flags.index(True):,} courses before it are up to date)"
                 )
             counts.examined += len(keys)
@@ -166,7 +172,7 @@ def backfill_courses(sink: CourseOverviewSink, run: Run) -> None:
             if batch is None:
                 run.add_samples(stale)
             elif stale:
-                _dump_page(sink, run, stale, batch)
+                _dump_page(dumper, run, stale, batch)
                 run.last_position = str(stale[-1])
             run.progress.update(counts, str(keys[-1]))
             if remaining == 0:

@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
 
 from tutoraspects_sink.clickhouse.connection import ClickHouseSettings
-
-from .. import writer
+from tutoraspects_sink.clickhouse.errors import describe
 
 MIGRATE_HINT = "apply the migrations (tutor local do migrate-clickhouse, or python -m tutoraspects_sink.clickhouse migrate)"
 # ClickHouse error codes the operator can act on, with the fix to suggest.
@@ -116,7 +115,7 @@ def explain(error: BaseException, target: ClickHouseSettings, doing: str) -> Bac
     elif code is not None and int(code) in _MISSING_CODES:
         message = f"ClickHouse at {where} lacks what {doing} needs ({_server_text(error)}): {MIGRATE_HINT}"
     elif isinstance(error, ClickHouseError):
-        message = f"ClickHouse failed while {doing}: {writer.describe(error)}"
+        message = f"ClickHouse failed while {doing}: {describe(error)}"
     else:
         message = f"{doing} failed: {type(error).__name__}: {error}"
     return BackfillError(scrub(message, target.password))
@@ -125,4 +124,4 @@ def explain(error: BaseException, target: ClickHouseSettings, doing: str) -> Bac
 def _server_text(error: BaseException) -> str:
     """The server's own sentence from a clickhouse-connect error, without URLs or codes."""
     found = re.search(r"DB::Exception: (.*?)(?: \([A-Z_]+\))?(?:\s*\(for url|$)", str(error))
-    return found.group(1).strip() if found else writer.describe(error)
+    return found.group(1).strip() if found else describe(error)

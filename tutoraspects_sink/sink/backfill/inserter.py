@@ -2,36 +2,39 @@
 
 * Column-oriented Native inserts through one reusable insert context per table: column types
   are read once (not once per insert) and no per-row Python conversion happens.
-* Each batch's data is detached from the context as soon as the insert returns: the driver's
-  insert machinery forms reference cycles, and a batch kept alive by one would wait for a full
-  garbage collection (measured: RSS growing by ~700 MB over a million rows without this).
+* Each batch's data is detached from the context as soon as the insert returns
+  (:meth:`~tutoraspects_sink.clickhouse.writer.ClickHouseWriter.insert_columns`; measured:
+  RSS growing by ~700 MB over a million rows without this).
 * A single background thread sends batch N while the caller reads batch N+1 from the
   database; both mostly wait on sockets, so on two cores this nearly doubles throughput. The
   queue holds one batch, which bounds memory to about three batches.
-* Transient ClickHouse errors are retried with backoff; re-sending a batch is harmless (the
-  same rows with the same dump stamp collapse in the ReplacingMergeTree tables).
+* Transient ClickHouse errors are retried (:data:`INSERT_RETRY`); re-sending a batch is
+  harmless (the same rows with the same dump stamp collapse in the ReplacingMergeTree tables).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .. import writer
-from ..sinks.base import STAMP_COLUMNS, DumpStamp
-from .connection import Backend
+from tutoraspects_sink.catalog.declarations import STAMP_COLUMNS
+from tutoraspects_sink.clickhouse.retry import RetryPolicy
 
-RETRY_DELAYS_SECS = (1.0, 3.0, 10.0)
+from ..dumpers import DumpStamp
+from .target import Target
+
+# A batch is sent up to four times, pausing up to 1, 2 and 4 s: an outage longer than that
+# stops the run, which says where to resume.
+INSERT_RETRY = RetryPolicy(first_pause_secs=1.0, max_pause_secs=10.0, max_attempts=4)
 
 
 class TableInserter:
-    """Column-oriented inserts into one table, every column named (counted on ``backend``).
+    """Column-oriented inserts into one table, every column named (counted on ``target``).
 
-    Column types come from the preflight check (``backend.column_types``), so no DESCRIBE
+    Column types come from the preflight check (``target.column_types``), so no DESCRIBE
     query is needed. With ``stamped``, each insert gets its ``DumpStamp`` columns added as
     constants: the dump id is sent as the 16 bytes ClickHouse stores for a UUID, declared as
     ``FixedString(16)`` (ClickHouse converts Native input columns to the table's types, a
@@ -40,21 +43,15 @@ class TableInserter:
     """
 
     def __init__(
-        self, backend: Backend, table: str, column_names: Sequence[str], *, stamped: bool = False
+        self, target: Target, table: str, column_names: Sequence[str], *, stamped: bool = False
     ) -> None:
-        self.backend, self.client, self.stamped = backend, backend.client, stamped
+        self.target, self.stamped = target, stamped
         names = list(column_names)
-        types = [backend.column_types[table][name] for name in names]
+        types = [target.column_types[table][name] for name in names]
         if stamped:
             names += list(STAMP_COLUMNS)
-            types += ["FixedString(16)", backend.column_types[table]["time_last_dumped"]]
-        self.context = self.client.create_insert_context(
-            table,
-            column_names=names,
-            database=backend.target.database,
-            column_type_names=types,
-            column_oriented=True,
-        )
+            types += ["FixedString(16)", target.column_types[table]["time_last_dumped"]]
+        self.context = target.writer.insert_context(table, names, types)
 
     def insert(self, columns: Sequence[Sequence[Any]], stamp: DumpStamp | None = None) -> None:
         if not columns or not len(columns[0]):
@@ -68,30 +65,14 @@ class TableInserter:
                 [uuid_bytes(stamp.dump_id)] * count,
                 [stamp.time_last_dumped] * count,
             ]
-        self.backend.inserts += 1
-        self.context.data = columns
-        try:
-            self.client.data_insert(self.context)
-        finally:
-            self.context.data = None
+        self.target.inserts += 1
+        self.target.writer.insert_columns(self.context, columns)
 
 
 def uuid_bytes(value: uuid.UUID) -> bytes:
     """A UUID as ClickHouse stores it: two little-endian 64-bit halves, high half first."""
     high, low = divmod(value.int, 1 << 64)
     return high.to_bytes(8, "little") + low.to_bytes(8, "little")
-
-
-def with_retries(action: Callable[[], None], sleep: Callable[[float], None] = time.sleep) -> None:
-    """Run ``action``; on a transient ClickHouse error wait and try again, a few times."""
-    for delay in (*RETRY_DELAYS_SECS, None):
-        try:
-            action()
-            return
-        except Exception as error:
-            if delay is None or not writer.is_transient(error):
-                raise
-            sleep(delay)
 
 
 _DONE = object()
@@ -105,7 +86,8 @@ class Pipeline:
     errors surface at the next batch rather than at the end.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, retry: RetryPolicy = INSERT_RETRY) -> None:
+        self.retry = retry
         self._jobs: queue.Queue[Any] = queue.Queue()
         self._idle = threading.Semaphore(1)
         self._error: BaseException | None = None
@@ -124,7 +106,7 @@ class Pipeline:
                 if self._error is not None:
                     self.failed_rows += rows  # not attempted after a failure
                     continue
-                with_retries(action)
+                self.retry.call(action)
                 self.done_rows += rows
             except BaseException as error:  # re-raised in the caller's thread
                 self._error = error

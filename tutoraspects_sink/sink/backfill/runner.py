@@ -8,39 +8,58 @@ an interruption says where to resume (simply: run the same command again).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .. import platform, toggles
-from ..sinks import Sink, get_sink
-from ..sinks.base import ModelSink
-from ..sinks.course_overviews import CourseOverviewSink
-from . import courses, models
-from .connection import Backend, Overrides, backend
+from .. import dumpers, platform, toggles
+from ..dumpers import Dumper
+from ..dumpers.course import CourseDumper
+from ..dumpers.model_rows import ModelRowsDumper
+from . import courses, model_rows
 from .context import Run
 from .errors import BackfillError, explain, quiet_driver_logs
 from .interrupt import StopRequest
 from .options import BackfillOptions
 from .progress import Counts, Progress
+from .target import Overrides, Target, open_target
 
-# --all: course structure first (dashboards label everything with it), then enrollments (the
-# base of course dashboards), then the personal data tables that map ids to people.
-ALL_ORDER = ("course_overviews", "course_enrollment", "external_id", "user_profile")
+
+@dataclass(frozen=True)
+class Strategy:
+    """How one kind of sink is backfilled: the tables it needs, the run itself, and whether
+    each object dumped is one row (otherwise the run counts its rows itself)."""
+
+    tables: Callable[[Any], dict[str, list[str]]]
+    backfill: Callable[[Any, Run], None]
+    one_row_per_object: bool
+
+
+# By kind of dumper: course structure is stale by publish time, model rows by content.
+STRATEGIES: dict[type[Dumper[Any]], Strategy] = {
+    CourseDumper: Strategy(courses.tables, courses.backfill, one_row_per_object=False),
+    ModelRowsDumper: Strategy(model_rows.tables, model_rows.backfill, one_row_per_object=True),
+}
+
+
+def strategy(dumper: Dumper[Any]) -> Strategy:
+    return STRATEGIES[type(dumper)]
 
 
 def valid_names() -> str:
-    return ", ".join(sorted(Sink.registry))
+    return dumpers.names()
 
 
-def select(name: str | None, all_objects: bool, options: BackfillOptions) -> list[Sink]:
+def select(name: str | None, all_objects: bool, options: BackfillOptions) -> list[Dumper[Any]]:
     """The sinks to backfill, in order; refuses unknown, disabled and PII objects."""
     if all_objects and name:
         raise BackfillError("use either --object NAME or --all, not both")
     if all_objects:
         if options.ids or options.ids_to_skip or options.start_after is not None:
             raise BackfillError("--ids, --ids-to-skip and --start-pk need one --object, not --all")
-        ranked = sorted(Sink.registry, key=lambda n: ((*ALL_ORDER, n).index(n), n))
-        chosen = [Sink.registry[n] for n in ranked if Sink.registry[n].is_enabled()]
+        # In catalog order: course structure first (dashboards label everything with it), then
+        # the sinks without personal data, then the personal ones that map ids to people.
+        chosen = [dumper for dumper in dumpers.every() if dumper.is_enabled()]
         if not chosen:
             raise BackfillError(
                 f"--all: no object is enabled (objects: {valid_names()}); enable sinks first"
@@ -49,17 +68,15 @@ def select(name: str | None, all_objects: bool, options: BackfillOptions) -> lis
     if not name:
         raise BackfillError(f"pass --object NAME (one of: {valid_names()}) or --all")
     try:
-        sink = get_sink(name)
+        sink = dumpers.get(name)
     except KeyError:
         raise BackfillError(f"unknown object {name!r}; valid objects: {valid_names()}") from None
     check_enabled(sink)
     return [sink]
 
 
-def check_enabled(sink: Sink) -> None:
+def check_enabled(sink: Dumper[Any]) -> None:
     """Refuse an object that its sink would not write either, saying how to enable it."""
-    if not isinstance(sink, (ModelSink, CourseOverviewSink)):
-        raise BackfillError(f"object {sink.name!r} has no backfill")
     if platform.get_model(sink.model_key) is None:
         raise BackfillError(
             f"object {sink.name!r}: its model is not available on this platform; check "
@@ -72,41 +89,36 @@ def check_enabled(sink: Sink) -> None:
         )
     if not toggles.switched_on(sink.name):
         raise BackfillError(
-            f"object {sink.name!r} is disabled: set EVENT_SINK_CLICKHOUSE_{sink.name.upper()}_ENABLED "
-            f"= True or the waffle flag event_sink_clickhouse.{sink.name}.enabled first"
+            f"object {sink.name!r} is disabled: set {sink.declaration.setting} = True or the "
+            f"waffle flag {sink.declaration.waffle_flag} first"
         )
 
 
-def needed_tables(sinks: Sequence[Sink]) -> dict[str, list[str]]:
+def needed_tables(sinks: Sequence[Dumper[Any]]) -> dict[str, list[str]]:
     needed: dict[str, list[str]] = {}
     for sink in sinks:
-        if isinstance(sink, CourseOverviewSink):
-            needed.update(courses.tables(sink))
-        elif isinstance(sink, ModelSink):
-            needed.update(models.tables(sink))
+        needed.update(strategy(sink).tables(sink))
     return needed
 
 
-def run_one(sink: Sink, run: Run) -> None:
+def run_one(sink: Dumper[Any], run: Run) -> None:
     """Backfill one object; its summary line is printed however it ends."""
-    queries, inserts = run.backend.queries, run.backend.inserts
+    queries, inserts = run.target.queries, run.target.inserts
+    how = strategy(sink)
     try:
-        if isinstance(sink, CourseOverviewSink):
-            courses.backfill_courses(sink, run)
-        elif isinstance(sink, ModelSink):
-            models.backfill_model(sink, run)
+        how.backfill(sink, run)
     except BackfillError:
         raise
     except KeyboardInterrupt:  # a second Ctrl-C/SIGTERM: stop now, still with a summary
         run.interrupted = True
     except Exception as error:
-        raise explain(error, run.backend.target, f"dumping {sink.name}") from None
+        raise explain(error, run.target.settings, f"dumping {sink.name}") from None
     finally:
         run.settle()
-        if isinstance(sink, ModelSink):
+        if how.one_row_per_object:
             run.counts.rows = run.counts.dumped
-        run.counts.queries = run.backend.queries - queries
-        run.counts.inserts = run.backend.inserts - inserts
+        run.counts.queries = run.target.queries - queries
+        run.counts.inserts = run.target.inserts - inserts
         run.progress.finish()
 
 
@@ -122,11 +134,11 @@ def backfill(
 ) -> list[Counts]:
     """Run the backfill; raise :class:`BackfillError` (one line) if it cannot finish."""
     sinks = select(name, all_objects, options)
-    left_out = sorted(set(Sink.registry) - {sink.name for sink in sinks})
+    left_out = sorted({dumper.name for dumper in dumpers.every()} - {sink.name for sink in sinks})
     if all_objects and left_out:
         err.write(f"--all: not dumping {', '.join(left_out)} (disabled, or PII is off)\n")
     results: list[Counts] = []
-    with quiet_driver_logs(), backend(overrides) as target, StopRequest() as stop:
+    with quiet_driver_logs(), open_target(overrides) as target, StopRequest() as stop:
         target.check_tables(needed_tables(sinks))
         for sink in sinks:
             run = _new_run(sink, options, target, stop, err=err, tty=tty)
@@ -149,13 +161,13 @@ def backfill(
 
 
 def _new_run(
-    sink: Sink, options: BackfillOptions, target: Backend, stop: StopRequest, **out: Any
+    sink: Dumper[Any], options: BackfillOptions, target: Target, stop: StopRequest, **out: Any
 ) -> Run:
     progress = Progress(sink.name, out["err"], None, tty=out["tty"], interval=options.log_interval)
-    return Run(options=options, backend=target, progress=progress, stop=stop)
+    return Run(options=options, target=target, progress=progress, stop=stop)
 
 
-def _report(sink: Sink, run: Run, out: Any) -> None:
+def _report(sink: Dumper[Any], run: Run, out: Any) -> None:
     run.progress.out = out
     run.progress.note(run.progress.summary(run.counts, dry_run=run.options.dry_run))
     if run.options.dry_run and run.samples:

@@ -37,14 +37,11 @@ class Snapshot:
         self._exhausted = False
 
     @classmethod
-    def download(cls, client: Any, query: str, parameters: dict[str, Any]) -> Snapshot:
-        """Run ``query`` (selecting an Int64 key and the fingerprint) into a temporary file."""
+    def download(cls, stream: IO[bytes]) -> Snapshot:
+        """Copy ClickHouse's answer (an Int64 key and the fingerprint per row, RowBinary) to a
+        temporary file."""
         spool = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY_BYTES)  # noqa: SIM115 - owned by the Snapshot
-        stream = client.raw_stream(query, parameters=parameters, fmt="RowBinary")
-        try:
-            shutil.copyfileobj(stream, spool, length=1 << 20)
-        finally:
-            stream.close()
+        shutil.copyfileobj(stream, spool, length=1 << 20)
         size = spool.tell()
         if size % RECORD.size:
             spool.close()

@@ -26,6 +26,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
+
+from .. import conf as sink_conf
 from .. import platform
 from ..tracking import conf as tracking_conf
 from ..tracking import transports
@@ -88,9 +91,15 @@ def tracking_backends() -> list[ClickHouseTrackingBackend]:
 class LoadTest:
     """One load-test run: :meth:`setup`, then :meth:`run`; :meth:`stop` from any thread."""
 
-    def __init__(self, options: LoadTestOptions, say: Callable[[str], None] = log.info) -> None:
+    def __init__(
+        self,
+        options: LoadTestOptions,
+        say: Callable[[str], None] = log.info,
+        writer: ClickHouseWriter | None = None,
+    ) -> None:
         self.options = options
         self.say = say
+        self.records = runs.LoadTestRecords(writer or sink_conf.writer())
         self.run_id = options.run_id or uuid.uuid4().hex[:12]
         self.stop_requested = threading.Event()
         self.random = random.Random()  # noqa: S311 - load test choices, not secrets
@@ -196,7 +205,7 @@ class LoadTest:
         course = self.course
         transport_name = self._transport_name()
         started = datetime.now(UTC)
-        runs.record(
+        self.records.record(
             self.run_id,
             "start",
             {
@@ -225,7 +234,7 @@ class LoadTest:
             delivered = transports.flush_all(self.options.flush_timeout)
             sent = self._received() - received_before
             dropped = self._dropped() - dropped_before
-            runs.record(
+            self.records.record(
                 self.run_id,
                 "end",
                 {

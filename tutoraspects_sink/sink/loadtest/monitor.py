@@ -25,9 +25,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
+from tutoraspects_sink.clickhouse import errors
+from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
-from .. import writer
+from .. import conf as sink_conf
 from ..tracking import conf as tracking_conf
 from . import runs
 
@@ -85,10 +86,7 @@ def celery_backlog() -> dict[str, Any]:
     from celery import current_app
     from kombu.exceptions import ChannelError
 
-    queue = (
-        getattr(settings, "EVENT_SINK_CLICKHOUSE_TASK_QUEUE", None)
-        or current_app.conf.task_default_queue
-    )
+    queue = sink_conf.task_queue() or current_app.conf.task_default_queue
     with current_app.connection_for_read() as connection:
         channel = connection.default_channel
         try:
@@ -146,8 +144,14 @@ BACKLOG_PROBES: dict[str, Callable[[], dict[str, Any]]] = {
 class Monitor:
     """Follows one run (see the module docstring)."""
 
-    def __init__(self, options: MonitorOptions, say: Callable[[str], None] = log.info) -> None:
+    def __init__(
+        self,
+        options: MonitorOptions,
+        say: Callable[[str], None] = log.info,
+        writer: ClickHouseWriter | None = None,
+    ) -> None:
         self.options = options
+        self.records = runs.LoadTestRecords(writer or sink_conf.writer())
         self.say = say
         self.stop_requested = threading.Event()
         self.passes = 0
@@ -161,14 +165,14 @@ class Monitor:
         deadline = time.monotonic() + self.options.wait_for_start
         while not self.stop_requested.is_set():
             try:
-                run_id = self.options.run_id or runs.latest_unfinished_run(
+                run_id = self.options.run_id or self.records.latest_unfinished_run(
                     max_age_secs=int(max(60, self.options.wait_for_start))
                 )
-                info = runs.read_run(run_id) if run_id else None
+                info = self.records.read_run(run_id) if run_id else None
                 if info is not None:
                     return info
             except Exception as error:
-                log.warning("Could not look for the load test run: %s", writer.describe(error))
+                log.warning("Could not look for the load test run: %s", errors.describe(error))
             if time.monotonic() >= deadline:
                 break
             self.stop_requested.wait(1.0)
@@ -192,9 +196,9 @@ class Monitor:
             self.passes += 1
             try:
                 if info.end is None:
-                    info = runs.read_run(info.run_id) or info
+                    info = self.records.read_run(info.run_id) or info
                 stats = self.collect(info, transport)
-                runs.record_stats(info.run_id, stats)
+                self.records.record_stats(info.run_id, stats)
                 arrived = int(stats["clickhouse"]["arrived"])
                 self.say(self._describe(stats))
                 if info.end is not None:
@@ -210,7 +214,7 @@ class Monitor:
                 last_arrived = arrived
             except Exception as error:
                 self.failed_passes += 1
-                log.warning("Monitor pass %d failed: %s", self.passes, writer.describe(error))
+                log.warning("Monitor pass %d failed: %s", self.passes, errors.describe(error))
             if ended_at is not None and time.monotonic() - ended_at > self.options.drain_timeout:
                 self.say(f"Drain timeout ({self.options.drain_timeout:.0f} s) reached.")
                 break
@@ -224,21 +228,18 @@ class Monitor:
             self.stop_requested.wait(max(0.0, next_pass - time.monotonic()))
         summary = runs.retrying(lambda: self.summarize(info, transport, drained), "summarize", 120)
         try:
-            runs.record(info.run_id, "summary", asdict(summary), timeout=30)
+            self.records.record(info.run_id, "summary", asdict(summary), timeout=30)
         except Exception as error:
-            log.warning("Could not record the summary: %s", writer.describe(error))
+            log.warning("Could not record the summary: %s", errors.describe(error))
         return summary
 
     def collect(self, info: runs.RunInfo, transport: str) -> dict[str, Any]:
         """One pass's stats: ClickHouse arrivals and lag, and the transport's backlog."""
-        rows, arrived, newest = (
-            writer.get_client()
-            .query(
-                f"SELECT count(), uniqExact(event_id), max(time) FROM {runs.tracking_table()} "
-                "WHERE course_key = {course:String} AND time >= {since:DateTime64(6, 'UTC')}",
-                parameters={"course": info.course_key, "since": info.started_at},
-            )
-            .result_rows[0]
+        ((rows, arrived, newest),) = self.records.writer.query(
+            "SELECT count(), uniqExact(event_id), max(time) "
+            f"FROM {self.records.tracking_table} "
+            "WHERE course_key = {course:String} AND time >= {since:DateTime64(6, 'UTC')}",
+            {"course": info.course_key, "since": info.started_at},
         )
         now = datetime.now(UTC)
         sent = int(info.end["sent"]) if info.end else None
@@ -277,19 +278,15 @@ class Monitor:
         )
 
     def summarize(self, info: runs.RunInfo, transport: str, drained: bool) -> Summary:
-        rows, arrived, p50, p95, lag_max, last_arrival = (
-            writer.get_client()
-            .query(
-                "SELECT sum(copies), count(), quantileExact(0.5)(lag), quantileExact(0.95)(lag), "
-                "max(lag), max(first_arrival) FROM ("
-                "  SELECT count() AS copies, min(arrived_at) AS first_arrival,"
-                "  (toUnixTimestamp64Milli(min(arrived_at)) - intDiv(toUnixTimestamp64Micro(any(time)), 1000)) / 1000 AS lag"
-                f"  FROM {runs.tracking_table()}"
-                "  WHERE course_key = {course:String} AND time >= {since:DateTime64(6, 'UTC')}"
-                "  GROUP BY event_id)",
-                parameters={"course": info.course_key, "since": info.started_at},
-            )
-            .result_rows[0]
+        ((rows, arrived, p50, p95, lag_max, last_arrival),) = self.records.writer.query(
+            "SELECT sum(copies), count(), quantileExact(0.5)(lag), quantileExact(0.95)(lag), "
+            "max(lag), max(first_arrival) FROM ("
+            "  SELECT count() AS copies, min(arrived_at) AS first_arrival,"
+            "  (toUnixTimestamp64Milli(min(arrived_at)) - intDiv(toUnixTimestamp64Micro(any(time)), 1000)) / 1000 AS lag"
+            f"  FROM {self.records.tracking_table}"
+            "  WHERE course_key = {course:String} AND time >= {since:DateTime64(6, 'UTC')}"
+            "  GROUP BY event_id)",
+            {"course": info.course_key, "since": info.started_at},
         )
         end = info.end or {}
         sent = int(end.get("sent", 0))

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from clickhouse_connect.driver.client import Client
+from tutoraspects_sink.clickhouse import errors
+from tutoraspects_sink.clickhouse.retry import RetryPolicy
+from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
-from .. import writer
 from ..tracking import conf as tracking_conf
 
 log = logging.getLogger(__name__)
@@ -34,41 +34,12 @@ T = TypeVar("T")
 def retrying(operation: Callable[[], T], what: str, timeout: float) -> T:
     """Run ``operation`` until it succeeds or ``timeout`` seconds passed (transient errors
     only): a load test must survive the ClickHouse outage it may be measuring."""
-    deadline = time.monotonic() + timeout
-    pause = 0.5
-    while True:
-        try:
-            return operation()
-        except Exception as error:
-            if not writer.is_transient(error) or time.monotonic() >= deadline:
-                raise
-            log.warning("Could not %s (retrying): %s", what, writer.describe(error))
-            time.sleep(pause)
-            pause = min(pause * 2, 5)
+    policy = RetryPolicy(first_pause_secs=0.5, max_pause_secs=5, max_elapsed_secs=timeout)
 
+    def note(error: BaseException, _attempts: int, _pause: float) -> None:
+        log.warning("Could not %s (retrying): %s", what, errors.describe(error))
 
-def _client() -> Client:
-    return writer.get_client()
-
-
-def _qualified(table: str) -> str:
-    from tutoraspects_sink.clickhouse.connection import quote_identifier
-
-    return f"{quote_identifier(writer.backend_settings().database)}.{quote_identifier(table)}"
-
-
-def record(run_id: str, event_type: str, extra: dict[str, Any], timeout: float = 120) -> None:
-    """Write one ``load_test_runs`` row, retrying while ClickHouse is unavailable."""
-    row = [run_id, event_type, json.dumps(extra, default=str)]
-    retrying(
-        lambda: writer.insert_rows(RUNS_TABLE, RUN_COLUMNS, [row]),
-        f"record the {event_type} of load test run {run_id}",
-        timeout,
-    )
-
-
-def record_stats(run_id: str, stats: dict[str, Any]) -> None:
-    writer.insert_rows(STATS_TABLE, STATS_COLUMNS, [[run_id, json.dumps(stats, default=str)]])
+    return policy.call(operation, on_retry=note)
 
 
 @dataclass
@@ -92,35 +63,51 @@ class RunInfo:
         return str(self.start.get("transport") or tracking_conf.transport_name())
 
 
-def read_run(run_id: str) -> RunInfo | None:
-    result = _client().query(
-        f"SELECT event_type, extra FROM {_qualified(RUNS_TABLE)} "
-        "WHERE run_id = {run_id:String} AND event_type IN ('start', 'end') "
-        "ORDER BY timestamp",
-        parameters={"run_id": run_id},
-    )
-    records = {event_type: json.loads(extra) for event_type, extra in result.result_rows}
-    if "start" not in records:
-        return None
-    return RunInfo(run_id=run_id, start=records["start"], end=records.get("end"))
+class LoadTestRecords:
+    """The load-test tables of the sink database, read and written through ``writer``."""
 
+    def __init__(self, writer: ClickHouseWriter) -> None:
+        self.writer = writer
 
-def latest_unfinished_run(max_age_secs: int) -> str | None:
-    """The newest run started within ``max_age_secs`` that has not ended."""
-    table = _qualified(RUNS_TABLE)
-    rows = (
-        _client()
-        .query(
+    @property
+    def tracking_table(self) -> str:
+        return self.writer.qualified(tracking_conf.TABLE)
+
+    def record(
+        self, run_id: str, event_type: str, extra: dict[str, Any], timeout: float = 120
+    ) -> None:
+        """Write one ``load_test_runs`` row, retrying while ClickHouse is unavailable."""
+        row = [run_id, event_type, json.dumps(extra, default=str)]
+        retrying(
+            lambda: self.writer.insert(RUNS_TABLE, RUN_COLUMNS, [row]),
+            f"record the {event_type} of load test run {run_id}",
+            timeout,
+        )
+
+    def record_stats(self, run_id: str, stats: dict[str, Any]) -> None:
+        row = [run_id, json.dumps(stats, default=str)]
+        self.writer.insert(STATS_TABLE, STATS_COLUMNS, [row])
+
+    def read_run(self, run_id: str) -> RunInfo | None:
+        rows = self.writer.query(
+            f"SELECT event_type, extra FROM {self.writer.qualified(RUNS_TABLE)} "
+            "WHERE run_id = {run_id:String} AND event_type IN ('start', 'end') "
+            "ORDER BY timestamp",
+            {"run_id": run_id},
+        )
+        records = {event_type: json.loads(extra) for event_type, extra in rows}
+        if "start" not in records:
+            return None
+        return RunInfo(run_id=run_id, start=records["start"], end=records.get("end"))
+
+    def latest_unfinished_run(self, max_age_secs: int) -> str | None:
+        """The newest run started within ``max_age_secs`` that has not ended."""
+        table = self.writer.qualified(RUNS_TABLE)
+        rows = self.writer.query(
             f"SELECT run_id FROM {table} WHERE event_type = 'start' "
             "AND timestamp >= now() - toIntervalSecond({age:UInt32}) "
             f"AND run_id NOT IN (SELECT run_id FROM {table} WHERE event_type = 'end') "
             "ORDER BY timestamp DESC LIMIT 1",
-            parameters={"age": max_age_secs},
+            {"age": max_age_secs},
         )
-        .result_rows
-    )
-    return str(rows[0][0]) if rows else None
-
-
-def tracking_table() -> str:
-    return _qualified(tracking_conf.TABLE)
+        return str(rows[0][0]) if rows else None

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator
 from itertools import repeat
 from typing import Any
 
+from tutoraspects_sink.catalog.values import text
+
 from .. import platform
-from ..sinks.base import text
 from . import OutlineBlock
 
 

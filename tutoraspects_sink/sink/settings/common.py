@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from tutoraspects_sink import catalog
+
 from ..tracking.conf import DEFAULTS as TRACKING_DEFAULTS
 
-# Where each sink's model lives in edx-platform (Verawood). Operators and tests may point a
-# key elsewhere; a model that cannot be imported disables its sink with one warning.
-DEFAULT_MODEL_CONFIG: dict[str, dict[str, str]] = {
+# Platform models the sinks read besides their own (those come from each sink's declaration).
+# Operators and tests may point a key elsewhere; a model that cannot be imported disables
+# what needs it with one warning.
+PLATFORM_MODELS: dict[str, dict[str, str]] = {
     "auth_user": {"module": "django.contrib.auth.models", "model": "User"},
-    "user_profile": {"module": "common.djangoapps.student.models", "model": "UserProfile"},
-    "course_enrollment": {
-        "module": "common.djangoapps.student.models",
-        "model": "CourseEnrollment",
-    },
-    "course_overviews": {
-        "module": "openedx.core.djangoapps.content.course_overviews.models",
-        "model": "CourseOverview",
-    },
-    "external_id": {
-        "module": "openedx.core.djangoapps.external_user_ids.models",
-        "model": "ExternalId",
-    },
     "external_id_type": {
         "module": "openedx.core.djangoapps.external_user_ids.models",
         "model": "ExternalIdType",
@@ -36,9 +26,15 @@ DEFAULT_MODEL_CONFIG: dict[str, dict[str, str]] = {
 }
 
 
-def plugin_settings(settings: Any) -> None:
-    """Set defaults only where the deployment has not set a value already."""
-    defaults: dict[str, Any] = {
+def default_model_config() -> dict[str, dict[str, str]]:
+    """Where each model lives in edx-platform (Verawood): the sinks' own, then the others."""
+    sink_models = {sink.model.key: sink.model.config() for sink in catalog.sinks() if sink.model}
+    return {**sink_models, **PLATFORM_MODELS}
+
+
+def defaults() -> dict[str, Any]:
+    """Every setting of the sink app with its default."""
+    return {
         "EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG": {
             "url": "http://clickhouse:8123",
             "username": "aspects_sink",
@@ -47,8 +43,8 @@ def plugin_settings(settings: Any) -> None:
             "timeout_secs": 10,
         },
         # The sinks whose tables hold personal data; they run only when ASPECTS_ENABLE_PII.
-        "EVENT_SINK_CLICKHOUSE_PII_MODELS": ["user_profile", "external_id"],
-        "EVENT_SINK_CLICKHOUSE_MODEL_CONFIG": DEFAULT_MODEL_CONFIG,
+        "EVENT_SINK_CLICKHOUSE_PII_MODELS": [sink.name for sink in catalog.personal()],
+        "EVENT_SINK_CLICKHOUSE_MODEL_CONFIG": default_model_config(),
         "ASPECTS_ENABLE_PII": False,
         # Delivery: Celery retries with exponential backoff and full jitter while ClickHouse
         # is unavailable; with these defaults a change survives an outage of about 2 hours.
@@ -59,12 +55,14 @@ def plugin_settings(settings: Any) -> None:
         # How course outlines are read on publish: from split's structure document
         # ("structure"), or one XBlock per block ("xblocks", slower, any modulestore).
         "EVENT_SINK_CLICKHOUSE_OUTLINE_READER": "structure",
+        # Each sink's own switch (its waffle flag turns it on too).
+        **{sink.setting: False for sink in catalog.toggled()},
         **TRACKING_DEFAULTS,
     }
-    for name, value in defaults.items():
+
+
+def plugin_settings(settings: Any) -> None:
+    """Set defaults only where the deployment has not set a value already."""
+    for name, value in defaults().items():
         if not hasattr(settings, name):
             setattr(settings, name, value)
-    for model in ("course_overviews", "course_enrollment", "user_profile", "external_id"):
-        name = f"EVENT_SINK_CLICKHOUSE_{model.upper()}_ENABLED"
-        if not hasattr(settings, name):
-            setattr(settings, name, False)

@@ -2,10 +2,10 @@
 
 ``put`` never blocks and never raises: tracking runs inside LMS requests. A background thread
 delivers a batch when ``batch_size`` items are waiting or when the oldest has waited
-``flush_interval`` seconds. A failed delivery is retried with exponential backoff and full
-jitter, the batch kept at the head of the buffer, so order is kept and nothing is skipped; a
-batch refused for a reason that retrying cannot fix (``is_transient`` says no) is retried a
-few times, then dropped and logged. While deliveries fail, the buffer holds at most
+``flush_interval`` seconds. A failed delivery is retried as its :class:`RetryPolicy` says
+(exponential backoff with full jitter), the batch kept at the head of the buffer, so order is
+kept and nothing is skipped; a batch refused for a reason that retrying cannot fix (the
+policy's ``is_transient`` says no) is retried a few times, then dropped and logged. While deliveries fail, the buffer holds at most
 ``max_buffered`` items: beyond that new items are dropped and counted.
 
 At interpreter exit (and when a Celery worker child shuts down) every buffer delivers what it
@@ -18,7 +18,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import random
 import threading
 import time
 import weakref
@@ -27,10 +26,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-log = logging.getLogger(__name__)
+from tutoraspects_sink.clickhouse import errors
+from tutoraspects_sink.clickhouse.retry import RetryPolicy
 
-# Attempts of a batch whose failure is not transient before it is dropped.
-PERMANENT_FAILURE_ATTEMPTS = 3
+log = logging.getLogger(__name__)
 
 _buffers: weakref.WeakSet[BatchBuffer] = weakref.WeakSet()
 _start_lock = threading.Lock()
@@ -46,12 +45,6 @@ class BufferStats:
     failed_attempts: int = 0
 
 
-def backoff(attempt: int, cap: float, base: float = 0.5) -> float:
-    """Full-jitter exponential backoff: a random pause in [base/2, min(cap, base * 2**attempt)]."""
-    ceiling = min(cap, base * (2 ** min(attempt, 30)))
-    return random.uniform(min(base / 2, ceiling), ceiling)  # noqa: S311 - jitter, not crypto
-
-
 class BatchBuffer:
     """Batches items for ``deliver`` (see the module docstring)."""
 
@@ -63,19 +56,17 @@ class BatchBuffer:
         batch_size: int,
         flush_interval: float,
         max_buffered: int,
-        retry_max_secs: float,
+        retry: RetryPolicy,
         exit_timeout: float,
-        is_transient: Callable[[BaseException], bool],
-        describe: Callable[[BaseException], str] = repr,
+        describe: Callable[[BaseException], str] = errors.describe,
     ) -> None:
         self.name = name
         self.deliver = deliver
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.max_buffered = max_buffered
-        self.retry_max_secs = retry_max_secs
+        self.retry = retry
         self.exit_timeout = exit_timeout
-        self.is_transient = is_transient
         self.describe = describe
         self._pid = -1
         self._reset()
@@ -202,8 +193,7 @@ class BatchBuffer:
             except Exception as error:
                 attempts += 1
                 self.stats.failed_attempts += 1
-                transient = self.is_transient(error)
-                if not transient and attempts >= PERMANENT_FAILURE_ATTEMPTS:
+                if not self.retry.retries(error, attempts):
                     log.error(
                         "Tracking %s: dropping a batch of %d events after %d attempts: %s",
                         self.name, len(batch), attempts, self.describe(error),
@@ -211,7 +201,7 @@ class BatchBuffer:
                     self._done(batch, delivered=False)
                     attempts = 0
                     continue
-                pause = backoff(attempts, self.retry_max_secs)
+                pause = self.retry.pause(attempts)
                 log.warning(
                     "Tracking %s: delivery of %d events failed (attempt %d, retrying in "
                     "%.1f s): %s", self.name, len(batch), attempts, pause, self.describe(error),

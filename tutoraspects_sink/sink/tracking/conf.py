@@ -10,9 +10,11 @@ from typing import Any
 
 from django.conf import settings
 
-TABLE = "tracking_events"
+from tutoraspects_sink import catalog
+from tutoraspects_sink.clickhouse.retry import RetryPolicy
 
-TRANSPORTS = ("direct", "celery", "event_bus")
+TABLE = catalog.tracking().table
+TRANSPORTS = catalog.tracking().transports
 
 DEFAULTS: dict[str, Any] = {
     # A kill switch: the backend is opted in by being in EVENT_TRACKING_BACKENDS.
@@ -80,8 +82,16 @@ def exit_timeout() -> float:
     return float(get("EVENT_SINK_CLICKHOUSE_TRACKING_EXIT_TIMEOUT_SECS"))
 
 
-def retry_max_secs() -> float:
-    return max(0.1, float(get("EVENT_SINK_CLICKHOUSE_TRACKING_RETRY_MAX_SECS")))
+def retry_policy(**limits: Any) -> RetryPolicy:
+    """How the in-process hops (buffers, consumer) retry: pauses from about a second up to
+    ``EVENT_SINK_CLICKHOUSE_TRACKING_RETRY_MAX_SECS``, without end while failures are
+    transient; ``limits`` adjust the rest (what is transient, permanent failures)."""
+    return RetryPolicy(
+        first_pause_secs=1.0,
+        min_pause_secs=0.25,
+        max_pause_secs=max(0.1, float(get("EVENT_SINK_CLICKHOUSE_TRACKING_RETRY_MAX_SECS"))),
+        **limits,
+    )
 
 
 def event_bus_stream() -> str:

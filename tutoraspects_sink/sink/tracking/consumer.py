@@ -27,9 +27,12 @@ from typing import Any
 
 import redis
 
-from .. import toggles, writer
+from tutoraspects_sink.clickhouse import errors, retry
+from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
+
+from .. import conf as sink_conf
+from .. import toggles
 from . import conf, events, store
-from .buffer import backoff
 from .transports.event_bus import decode, redis_client
 
 log = logging.getLogger(__name__)
@@ -60,7 +63,8 @@ class TrackingEventConsumer:
         batch_size: int | None = None,
         flush_interval: float | None = None,
         claim_idle_ms: int = 60_000,
-        insert: Callable[[Sequence[Sequence[Any]]], None] = store.insert,
+        writer: ClickHouseWriter | None = None,
+        insert: Callable[[Sequence[Sequence[Any]]], None] | None = None,
     ) -> None:
         self.client = client or redis_client()
         self.stream = stream or conf.event_bus_stream()
@@ -71,7 +75,11 @@ class TrackingEventConsumer:
             flush_interval if flush_interval is not None else conf.flush_interval()
         )
         self.claim_idle_ms = claim_idle_ms
-        self.insert = insert
+        self.writer = writer or sink_conf.writer()
+        self.insert = insert or self._insert_rows
+        # Every failure is retried (reads, inserts, acknowledgements), for as long as it takes:
+        # the messages wait in the stream meanwhile.
+        self.retry_policy = conf.retry_policy(is_transient=retry.always)
         self.stats = ConsumerStats()
         self.stop_requested = threading.Event()
         # Start with this consumer's own pending messages (left by a crash), then new ones.
@@ -118,6 +126,9 @@ class TrackingEventConsumer:
     def _insert(self, rows: list[list[Any]]) -> bool:
         self.insert(rows)
         return True
+
+    def _insert_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        store.insert(rows, self.writer)
 
     def _read_batch(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
         """Up to ``batch_size`` messages: pending ones first, then new ones, waiting at most
@@ -211,23 +222,31 @@ class TrackingEventConsumer:
         )
 
     def _retry(self, operation: Callable[[], Any], what: str, stoppable: bool = False) -> Any:
-        """Run ``operation`` until it succeeds, pausing with backoff between attempts.
+        """Run ``operation`` until it succeeds, pausing between attempts as the retry policy
+        says.
 
         With ``stoppable``, gives up (returns None) once a stop was requested, leaving the
-        batch unacknowledged."""
-        attempt = 0
-        while True:
-            try:
-                return operation()
-            except Exception as error:
-                attempt += 1
-                self.stats.failed_attempts += 1
-                describe = writer.describe(error)
-                log.warning(
-                    "Tracking consumer could not %s (attempt %d): %s", what, attempt, describe
-                )
-                if stoppable and self.stop_requested.is_set():
-                    return None
-                self.stop_requested.wait(backoff(attempt, conf.retry_max_secs()))
-                if self.stop_requested.is_set() and not stoppable and attempt > 3:
-                    raise
+        batch unacknowledged; other operations get a few more attempts before the stop."""
+        attempts = 0
+
+        def failed(error: BaseException, attempt: int, _pause: float) -> None:
+            nonlocal attempts
+            attempts = attempt
+            self.stats.failed_attempts += 1
+            log.warning(
+                "Tracking consumer could not %s (attempt %d): %s",
+                what, attempt, errors.describe(error),
+            )  # fmt: skip
+
+        def pause(seconds: float) -> bool:
+            if stoppable and self.stop_requested.is_set():
+                return True
+            stopping = self.stop_requested.wait(seconds)
+            return stopping and not stoppable and attempts > 3
+
+        try:
+            return self.retry_policy.call(operation, wait=pause, on_retry=failed)
+        except Exception:
+            if stoppable and self.stop_requested.is_set():
+                return None
+            raise

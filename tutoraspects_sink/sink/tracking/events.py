@@ -24,44 +24,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-COLUMNS = (
-    "event_id",
-    "time",
-    "name",
-    "event_source",
-    "org",
-    "course_key",
-    "block_id",
-    "user_id",
-    "event",
-    "context",
-    "page",
-    "username",
-    "ip",
-    "agent",
-    "referer",
-    "accept_language",
-    "session",
-)
+from tutoraspects_sink import catalog
 
-# ClickHouse types of COLUMNS, as created by migration 0010 (a test compares them): given to
-# the client so that an insert needs no DESCRIBE round trip.
-COLUMN_TYPES = {
-    "event_id": "UUID",
-    "time": "DateTime64(6, 'UTC')",
-    "name": "LowCardinality(String)",
-    "event_source": "LowCardinality(String)",
-    "org": "LowCardinality(String)",
-    "user_id": "Int64",
-    **{
-        name: "String"
-        for name in COLUMNS
-        if name not in ("event_id", "time", "name", "event_source", "org", "user_id")
-    },
-}
+COLUMNS = catalog.tracking().columns
+COLUMN_TYPES = dict(catalog.tracking().column_types)
 
 # Request fields that identify a person: their own columns, empty unless PII is enabled.
-PII_FIELDS = ("username", "ip", "agent", "referer", "accept_language", "session")
+PII_FIELDS = catalog.tracking().personal_columns
 # Fields the tracking log has at the top level and event-tracking keeps in the context.
 HOISTED_FIELDS = (*PII_FIELDS, "event_source", "page")
 # Other keys that identify a person, removed from the event body and the context unless PII
@@ -86,12 +55,6 @@ BLOCK_KEYS = ("problem_id", "usage_key", "block_id", "id")
 _PII_KEY_IN_JSON = re.compile('"(?:' + "|".join(sorted(map(re.escape, PII_KEYS))) + ')"\\s*:')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_INDEX = {name: index for index, name in enumerate(COLUMNS)}
-
-
-def column_index(name: str) -> int:
-    return _INDEX[name]
-
 
 # Compact JSON; values JSON cannot hold (dates, keys, UUIDs) are written as text. One encoder
 # for all calls: json.dumps with options builds a new one each time.

@@ -1,11 +1,12 @@
-"""Writing ``tracking_events`` rows: one insert per batch, every column named."""
+"""Writing ``tracking_events`` rows: one insert per batch, every column named and typed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from .. import writer
+from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
+
 from . import conf
 from .events import COLUMN_TYPES, COLUMNS
 
@@ -15,15 +16,14 @@ COLUMN_TYPE_NAMES = [COLUMN_TYPES[name] for name in COLUMNS]
 ASYNC_INSERT_SETTINGS = {"async_insert": 1, "wait_for_async_insert": 1}
 
 
-def insert(rows: Sequence[Sequence[Any]], *, asynchronous: bool = False) -> None:
+def insert(
+    rows: Sequence[Sequence[Any]], writer: ClickHouseWriter, *, asynchronous: bool = False
+) -> None:
     """Insert ``rows`` (in :data:`~.events.COLUMNS` order) into the tracking table."""
-    if not rows:
-        return
-    writer.get_client().insert(
+    writer.insert(
         conf.TABLE,
+        COLUMNS,
         rows,
-        column_names=list(COLUMNS),
-        column_type_names=COLUMN_TYPE_NAMES,
-        database=writer.backend_settings().database,
+        column_types=COLUMN_TYPE_NAMES,
         settings=ASYNC_INSERT_SETTINGS if asynchronous else None,
     )

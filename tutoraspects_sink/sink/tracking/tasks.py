@@ -11,7 +11,8 @@ from typing import Any
 
 from celery import shared_task
 
-from ..tasks import TASK_OPTIONS, _retry_or_give_up
+from .. import conf as sink_conf
+from ..tasks import TASK_OPTIONS, retry_or_give_up
 from . import store
 
 
@@ -20,8 +21,8 @@ from . import store
 def insert_tracking_events(self: Any, rows: Sequence[Sequence[Any]]) -> int:
     """Insert one batch of tracking rows; retried with backoff while ClickHouse is away."""
     try:
-        store.insert(rows)
+        store.insert(rows, sink_conf.writer())
     except Exception as error:
-        _retry_or_give_up(self, error, f"a batch of {len(rows)} tracking events")
+        retry_or_give_up(self, error, f"a batch of {len(rows)} tracking events")
         return 0
     return len(rows)

@@ -19,9 +19,9 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ... import dumpers
 from ...backfill import BackfillError, BackfillOptions, Overrides, backfill, split_ids
 from ...backfill.options import DEFAULT_BATCH_SIZE
-from ...sinks import Sink
 
 RUN_OPTIONS = ("force", "limit", "batch_size", "sleep_time", "dry_run", "log_interval")
 CONNECTION_OPTIONS = ("url", "username", "password", "password_env", "database", "timeout_secs")
@@ -44,9 +44,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         what = parser.add_argument_group("what to dump")
-        what.add_argument(
-            "--object", help=f"the object to dump: {', '.join(sorted(Sink.registry))}"
-        )
+        what.add_argument("--object", help=f"the object to dump: {dumpers.names()}")
         what.add_argument(
             "--all", action="store_true", help="dump every enabled object, course structure first"
         )

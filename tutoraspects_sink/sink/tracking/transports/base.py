@@ -8,9 +8,15 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from tutoraspects_sink.clickhouse import retry
+
 from ... import toggles
 from .. import conf
 from ..buffer import BatchBuffer
+
+# Attempts of a batch whose failure is not transient before it is dropped (more than one: an
+# error classified as permanent by mistake must not cost a batch at once).
+PERMANENT_FAILURE_ATTEMPTS = 3
 
 
 class BufferedTransport:
@@ -25,10 +31,10 @@ class BufferedTransport:
             batch_size=conf.batch_size(),
             flush_interval=conf.flush_interval(),
             max_buffered=conf.max_buffered(),
-            retry_max_secs=conf.retry_max_secs(),
+            retry=conf.retry_policy(
+                is_transient=self.is_transient, permanent_attempts=PERMANENT_FAILURE_ATTEMPTS
+            ),
             exit_timeout=conf.exit_timeout(),
-            is_transient=self.is_transient,
-            describe=self.describe,
         )
 
     def prepare(self, event: Mapping[str, Any], event_id: uuid.UUID, pii: bool) -> Any:
@@ -38,11 +44,9 @@ class BufferedTransport:
         raise NotImplementedError
 
     def is_transient(self, error: BaseException) -> bool:
-        """Whether a failed delivery may succeed later (otherwise: dropped after retries)."""
-        return True
-
-    def describe(self, error: BaseException) -> str:
-        return f"{type(error).__name__}: {str(error)[:200]}"
+        """Whether a failed delivery may succeed later (otherwise: dropped after retries).
+        By default every failure may pass (publishing to a broker)."""
+        return retry.always(error)
 
     def send(self, event: Mapping[str, Any], event_id: uuid.UUID) -> bool:
         """Accept the event for delivery; False if the buffer is full (dropped, counted)."""

@@ -16,7 +16,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ... import writer
+from tutoraspects_sink.clickhouse import errors
+
+from ... import conf as sink_conf
 from .. import events, store
 from .base import BufferedTransport
 
@@ -28,13 +30,10 @@ class DirectTransport(BufferedTransport):
         return events.to_row(event, event_id, pii)
 
     def deliver(self, batch: list[Any]) -> None:
-        store.insert(batch, asynchronous=True)
+        store.insert(batch, sink_conf.writer(), asynchronous=True)
 
     def is_transient(self, error: BaseException) -> bool:
-        return writer.is_transient(error)
-
-    def describe(self, error: BaseException) -> str:
-        return writer.describe(error)
+        return errors.is_transient(error)
 
 
 def create() -> DirectTransport:

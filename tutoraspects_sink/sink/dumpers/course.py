@@ -1,9 +1,10 @@
-"""Course structure: one ``course_overviews`` row and one ``course_blocks`` row per block.
+"""The dumper of the course sink: a published course's blocks, then its overview row.
 
-Blocks are numbered by a depth-first, pre-order walk of the published course, which is what
-gives dashboards "1:2:3 - Video title" labels and the videos nobody watched. The blocks of a
-dump are written before its course row, so a course row always marks a complete snapshot:
-if the block insert fails, the course still looks out of date and is dumped again.
+Blocks are numbered by a depth-first, pre-order walk of the published course (see
+:mod:`..outline`), which is what gives dashboards "1:2:3 - Video title" labels and the videos
+nobody watched. The blocks of a dump are written before its course row, so a course row always
+marks a complete snapshot: if the block insert fails, the course still looks out of date and
+is dumped again.
 """
 
 from __future__ import annotations
@@ -15,19 +16,14 @@ from typing import Any
 
 from opaque_keys.edx.keys import CourseKey
 
-from .. import platform, writer
-from ..outline import OutlineBlock, paused_garbage_collection, read_published_outline
-from .base import DumpResult, DumpStamp, Sink, text
+from tutoraspects_sink.catalog import CourseSink
+from tutoraspects_sink.catalog.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
+from tutoraspects_sink.catalog.values import text
+from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
-COURSE_COLUMNS = (
-    "org", "course_key", "display_name", "course_start", "course_end", "enrollment_start",
-    "enrollment_end", "self_paced", "course_data_json", "created", "modified", "dump_id",
-    "time_last_dumped",
-)  # fmt: skip
-BLOCK_COLUMNS = (
-    "org", "course_key", "location", "display_name", "xblock_data_json", "order", "edited_on",
-    "dump_id", "time_last_dumped",
-)  # fmt: skip
+from .. import platform
+from ..outline import OutlineBlock, paused_garbage_collection, read_published_outline
+from . import Dumper, DumpResult, DumpStamp
 
 # Every block row of one dump has its own key (org, course_key, dump_id, location), so the
 # ReplacingMergeTree collapse ClickHouse runs inside each insert can never remove a row:
@@ -49,28 +45,53 @@ def _json_default(value: Any) -> str:
     return str(value)
 
 
-class CourseOverviewSink(Sink):
+class CourseDumper(Dumper[CourseSink]):
     """Dumps a published course: its blocks, then its overview row."""
 
-    name = "course_overviews"
-    model_key = "course_overviews"
-    table = "course_overviews"
-    blocks_table = "course_blocks"
-    key_column = "course_key"
+    @property
+    def course_table(self) -> str:
+        return self.declaration.course_table.name
 
-    def dump_keys(
-        self, keys: Sequence[Any], catalog: Mapping[str, Any] | None = None
+    @property
+    def blocks_table(self) -> str:
+        return self.declaration.blocks_table.name
+
+    def dump(
+        self,
+        keys: Sequence[Any],
+        writer: ClickHouseWriter,
+        *,
+        by: str = "key",
+        payload: Mapping[str, Any] | None = None,
     ) -> DumpResult:
-        """Dump each course, then the CCX courses built on it (when CCX is enabled)."""
+        """Dump each course, then the CCX courses built on it (when CCX is enabled);
+        ``payload`` is catalog data (:meth:`event_payload`) for the first courses."""
         result = DumpResult()
         for key in keys:
             course_key = CourseKey.from_string(str(key))
-            result.rows += self.dump_course(course_key, catalog)
+            result.rows += self.dump_course(course_key, writer, payload)
             result.keys.append(str(key))
             for ccx_key in platform.ccx_course_keys(course_key):
-                result.rows += self.dump_course(CourseKey.from_string(ccx_key))
+                result.rows += self.dump_course(CourseKey.from_string(ccx_key), writer)
                 result.keys.append(ccx_key)
         return result
+
+    def event_payload(self, data: Any) -> dict[str, Any]:
+        """The catalog values of a ``COURSE_CATALOG_INFO_CHANGED`` event (a
+        ``CourseCatalogData``), as plain values for the task message."""
+        schedule = data.schedule_data
+        return {
+            "name": data.name,
+            "start": str(schedule.start) if schedule.start else None,
+            "end": str(schedule.end) if schedule.end else None,
+            "enrollment_start": str(schedule.enrollment_start)
+            if schedule.enrollment_start
+            else None,
+            "enrollment_end": str(schedule.enrollment_end) if schedule.enrollment_end else None,
+            "pacing": schedule.pacing,
+            "hidden": bool(data.hidden),
+            "invitation_only": bool(data.invitation_only),
+        }
 
     def overview(self, course_key: Any) -> Any | None:
         """The CourseOverview of ``course_key``; CCX overviews are created on first use."""
@@ -82,23 +103,30 @@ class CourseOverviewSink(Sink):
                 return None
         return overview
 
-    def dump_course(self, course_key: Any, catalog: Mapping[str, Any] | None = None) -> int:
+    def dump_course(
+        self,
+        course_key: Any,
+        writer: ClickHouseWriter,
+        catalog: Mapping[str, Any] | None = None,
+    ) -> int:
         """Write one snapshot of ``course_key``; return the number of rows written (0 if gone)."""
         overview = self.overview(course_key)
         if overview is None:
-            return self.write_deletion(course_key, platform.modulestore())
+            return self.write_deletion(course_key, platform.modulestore(), writer)
         # Everything a dump allocates (structure, outline, rows, insert columns) is also freed
         # before the collector is back: it then has no backlog of young objects to scan.
         with paused_garbage_collection():
-            return self._write_snapshot(overview, catalog)
+            return self._write_snapshot(overview, writer, catalog)
 
-    def _write_snapshot(self, overview: Any, catalog: Mapping[str, Any] | None) -> int:
+    def _write_snapshot(
+        self, overview: Any, writer: ClickHouseWriter, catalog: Mapping[str, Any] | None
+    ) -> int:
         snapshot = self.snapshot_rows(overview, catalog)
         if snapshot is None:
             return 0
         blocks, course = snapshot
-        writer.insert_rows(self.blocks_table, BLOCK_COLUMNS, blocks, BLOCK_INSERT_SETTINGS)
-        writer.insert_rows(self.table, COURSE_COLUMNS, [course])
+        writer.insert(self.blocks_table, BLOCK_COLUMNS, blocks, settings=BLOCK_INSERT_SETTINGS)
+        writer.insert(self.course_table, COURSE_COLUMNS, [course])
         return len(blocks) + 1
 
     def snapshot_rows(
@@ -115,7 +143,7 @@ class CourseOverviewSink(Sink):
             overview, stamp, catalog
         )
 
-    def write_deletion(self, course_key: Any, store: Any) -> int:
+    def write_deletion(self, course_key: Any, store: Any, writer: ClickHouseWriter) -> int:
         """A course that no longer exists gets a last snapshot marked deleted (no blocks).
 
         Only when the modulestore agrees the course is gone: an overview can be missing for a
@@ -136,7 +164,7 @@ class CourseOverviewSink(Sink):
             stamp.time_last_dumped,
             True,
         )
-        writer.insert_rows(self.table, (*COURSE_COLUMNS, "deleted"), [row])
+        writer.insert(self.course_table, (*COURSE_COLUMNS, "deleted"), [row])
         return 1
 
     def block_rows(

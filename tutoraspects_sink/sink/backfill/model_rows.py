@@ -17,9 +17,11 @@ from functools import partial
 from itertools import compress
 from typing import Any
 
+from tutoraspects_sink.catalog import ModelSink
 from tutoraspects_sink.clickhouse.connection import quote_identifier
 
-from ..sinks.base import DumpStamp, ModelSink
+from ..dumpers import DumpStamp
+from ..dumpers.model_rows import ModelRowsDumper
 from . import fingerprint, keyset
 from .columns import ReadPlan, field_of
 from .context import Run
@@ -29,17 +31,18 @@ from .options import typed_keys
 from .snapshot import Snapshot
 
 
-def tables(sink: ModelSink) -> dict[str, list[str]]:
-    """The ClickHouse tables and columns the backfill of ``sink`` needs."""
-    return {sink.table: [*sink.column_names, sink.merge_column or sink.key_column]}
+def tables(dumper: ModelRowsDumper) -> dict[str, list[str]]:
+    """The ClickHouse tables and columns the backfill of a model sink needs."""
+    sink = dumper.declaration
+    return {sink.table: [*sink.column_names, sink.merge_column]}
 
 
-def _source(sink: ModelSink, run: Run) -> tuple[Any, list[Any], Any]:
+def _source(dumper: ModelRowsDumper, run: Run) -> tuple[Any, list[Any], Any]:
     """The sink's queryset narrowed by ``--ids``, ``--ids-to-skip`` and ``--start-pk``, with
     the parsed ids and start key (the snapshot is narrowed alike)."""
-    options = run.options
-    key = field_of(sink.model, sink.key_field)
-    queryset, ids, start = sink.queryset(), [], None
+    options, sink = run.options, dumper.declaration
+    key = field_of(dumper.model, sink.key_field)
+    queryset, ids, start = dumper.queryset(), [], None
     if options.ids:
         ids = typed_keys(options.ids, key.to_python, f"{sink.name} key", "--ids")
         queryset = queryset.filter(**{f"{sink.key_field}__in": ids})
@@ -47,43 +50,42 @@ def _source(sink: ModelSink, run: Run) -> tuple[Any, list[Any], Any]:
         skip = typed_keys(options.ids_to_skip, key.to_python, f"{sink.name} key", "--ids-to-skip")
         queryset = queryset.exclude(**{f"{sink.key_field}__in": skip})
     if options.start_after is not None:
-        pk = sink.model._meta.pk
+        pk = dumper.model._meta.pk
         (start,) = typed_keys([options.start_after], pk.to_python, "primary key", "--start-pk")
         queryset = queryset.filter(pk__gt=start)
     return queryset, ids, start
 
 
-def _snapshot(sink: ModelSink, run: Run, ids: list[Any], start: Any) -> Snapshot:
+def _snapshot(dumper: ModelRowsDumper, run: Run, ids: list[Any], start: Any) -> Snapshot:
     """One streamed query: (merge key, fingerprint) of every current row, sorted."""
-    merge_column = sink.merge_column or sink.key_column
-    kind = run.backend.column_types[sink.table][merge_column]
+    sink = dumper.declaration
+    merge_column = sink.merge_column
+    kind = run.target.column_types[sink.table][merge_column]
     if not re.fullmatch(r"U?Int(8|16|32|64)", kind):
         raise BackfillError(
             f"{sink.name}: its rows cannot be compared with ClickHouse by {merge_column} ({kind}): "
-            "declare an integer backfill_order/merge_column on the sink, or use --force"
+            "declare an integer Backfill(order, merge_column) for the sink, or use --force"
         )
     merge, key = quote_identifier(merge_column), quote_identifier(sink.key_column)
     conditions, parameters = [], {}
     if ids:
-        kind = run.backend.column_types[sink.table][sink.key_column]
+        kind = run.target.column_types[sink.table][sink.key_column]
         conditions.append(f"{key} IN {{ids:Array({kind})}}")
         parameters["ids"] = [value if isinstance(value, int) else str(value) for value in ids]
-    if start is not None and sink.backfill_order[0] == "pk":
+    if start is not None and sink.backfill.order[0] == "pk":
         conditions.append(f"{merge} > {{start:Int64}}")
         parameters["start"] = start
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     digest = fingerprint.sql([column.name for column in sink.columns])
     query = (
         f"SELECT toInt64({merge}) AS merge_key, {digest} AS digest "
-        f"FROM {run.backend.qualified(sink.table)} FINAL {where} ORDER BY merge_key, digest"
+        f"FROM {run.target.writer.qualified(sink.table)} FINAL {where} ORDER BY merge_key, digest"
     )
-    client = run.backend.snapshot_client()
     try:
-        return Snapshot.download(client, query, parameters)
+        with run.target.stream(query, parameters) as stream:
+            return Snapshot.download(stream)
     except Exception as error:
-        raise explain(error, run.backend.target, f"reading what {sink.table} holds") from None
-    finally:
-        client.close()
+        raise explain(error, run.target.settings, f"reading what {sink.table} holds") from None
 
 
 def _at(order: tuple[str, ...], extras: list[Sequence[Any]], index: int) -> str:
@@ -107,7 +109,7 @@ class _Pass:
     def take(self, page: list[Sequence[Any]]) -> bool:
         """Compare one page with ClickHouse and send what is stale; False once the limit is
         reached. A method of its own, so that the page is freed as soon as it returns."""
-        sink, run, counts, order = self.sink, self.run, self.run.counts, self.sink.backfill_order
+        sink, run, counts, order = self.sink, self.run, self.run.counts, self.sink.backfill.order
         columns, extras = self.plan.split(page)
         count = len(extras[0])
         keep = self.snapshot.stale(extras[0], columns) if self.snapshot is not None else None
@@ -142,25 +144,26 @@ class _Pass:
         return self.remaining != 0
 
 
-def backfill_model(sink: ModelSink, run: Run) -> None:
-    """Dump what ClickHouse lacks of ``sink`` (everything with ``--force``) into ``run.counts``."""
-    options = run.options
-    plan = ReadPlan.for_sink(sink)
-    queryset, ids, start = _source(sink, run)
-    run.progress.total = len(ids) or keyset.estimated_rows(sink.model)
+def backfill(dumper: ModelRowsDumper, run: Run) -> None:
+    """Dump what ClickHouse lacks of a model sink (everything with ``--force``) into
+    ``run.counts``."""
+    options, sink = run.options, dumper.declaration
+    plan = ReadPlan.for_sink(sink, dumper.model)
+    queryset, ids, start = _source(dumper, run)
+    run.progress.total = len(ids) or keyset.estimated_rows(dumper.model)
     with contextlib.ExitStack() as stack:
         snapshot = None
         if not options.force:
-            snapshot = stack.enter_context(_snapshot(sink, run, ids, start))
+            snapshot = stack.enter_context(_snapshot(dumper, run, ids, start))
             run.note(f"{sink.name}: ClickHouse holds {snapshot.count:,} current rows")
         inserter = None
         if not options.dry_run:
             names = [column.name for column in sink.columns]
-            inserter = TableInserter(run.backend, sink.table, names, stamped=True)
+            inserter = TableInserter(run.target, sink.table, names, stamped=True)
         run.pipeline = pipeline = stack.enter_context(Pipeline())
         step = _Pass(sink, run, plan, snapshot, inserter, pipeline, options.limit)
         pages = keyset.pages(
-            plan.queryset(queryset), sink.backfill_order, plan.fields, options.batch_size
+            plan.queryset(queryset), sink.backfill.order, plan.fields, options.batch_size
         )
         for page in pages:
             if not step.take(page):

@@ -1,16 +1,14 @@
 """User profiles (PII): name, email and demographics, re-written whenever a profile is saved."""
 
-from __future__ import annotations
+from .declarations import Column, ModelSink, PlatformModel, saved
+from .values import text
 
-from .base import Column, ModelSink, text
-
-
-class UserProfileSink(ModelSink):
-    name = "user_profile"
-    model_key = "user_profile"
-    table = "user_profile"
-    key_column = "id"
-    columns = (
+SINK = ModelSink(
+    name="user_profile",
+    model=PlatformModel("user_profile", "common.djangoapps.student.models", "UserProfile"),
+    personal=True,
+    table="user_profile",
+    columns=(
         Column("id"),
         Column("user_id"),
         Column("name"),
@@ -31,4 +29,6 @@ class UserProfileSink(ModelSink):
         Column("bio", convert=text),
         Column("profile_image_uploaded_at", convert=text),
         Column("phone_number", convert=text),
-    )
+    ),
+    triggers=(saved(),),
+)

@@ -1,0 +1,42 @@
+"""Course structure: on each publish, one ``course_blocks`` row per block, then one
+``course_overviews`` row.
+
+Blocks are numbered by a depth-first, pre-order walk of the published course, which gives
+dashboards "1:2:3 - Video title" labels and the videos nobody watched. The course row is
+written last, so it marks a complete snapshot; a deleted course gets a last row marked
+``deleted`` and no blocks.
+"""
+
+from .declarations import CourseSink, PlatformModel, Table, Trigger
+
+COURSE_COLUMNS = (
+    "org", "course_key", "display_name", "course_start", "course_end", "enrollment_start",
+    "enrollment_end", "self_paced", "course_data_json", "created", "modified", "dump_id",
+    "time_last_dumped",
+)  # fmt: skip
+BLOCK_COLUMNS = (
+    "org", "course_key", "location", "display_name", "xblock_data_json", "order", "edited_on",
+    "dump_id", "time_last_dumped",
+)  # fmt: skip
+
+SINK = CourseSink(
+    name="course_overviews",
+    model=PlatformModel(
+        "course_overviews",
+        "openedx.core.djangoapps.content.course_overviews.models",
+        "CourseOverview",
+    ),
+    course_table=Table("course_overviews", (*COURSE_COLUMNS, "deleted")),
+    blocks_table=Table("course_blocks", BLOCK_COLUMNS),
+    triggers=(
+        # A dump writes whichever state the course is in: published, or gone.
+        Trigger("xmodule.modulestore.django.COURSE_PUBLISHED", key="course_key"),
+        Trigger("xmodule.modulestore.django.COURSE_DELETED", key="course_key"),
+        # Catalog data (name, schedule, pacing) richer than the overview's, kept in the row.
+        Trigger(
+            "openedx_events.content_authoring.signals.COURSE_CATALOG_INFO_CHANGED",
+            key="catalog_info.course_key",
+            payload="catalog_info",
+        ),
+    ),
+)
