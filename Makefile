@@ -47,14 +47,14 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 typecheck: setup
-	$(BIN)/mypy tutoraspects_sink
+	$(BIN)/mypy tutoraspects_sink devtools
 
 quickstart: setup
 	$(BIN)/python -m devtools.quickstart
 
 # A foreground ClickHouse 26.9 on 127.0.0.1:8123, data kept in .clickhouse-data/.
 clickhouse: setup
-	$(BIN)/python -m tutoraspects_sink.clickhouse.embedded --data-dir .clickhouse-data --port 8123
+	$(BIN)/python -m devtools.embedded_clickhouse --data-dir .clickhouse-data --port 8123
 
 bench: bench-publish bench-backfill bench-tracking
 

@@ -75,10 +75,10 @@ def sink_target(enable: tuple[str, ...] = (), pii: bool = True) -> Iterator[Sink
     """Start an embedded ClickHouse, apply the migrations, configure the sink app for it."""
     from django.conf import settings
 
+    from devtools.embedded_clickhouse import EmbeddedClickHouse
+    from devtools.migrations import LOAD_TEST_MIGRATIONS, MIGRATIONS, render_migrations
     from tutoraspects_sink import catalog
-    from tutoraspects_sink.clickhouse.embedded import EmbeddedClickHouse
     from tutoraspects_sink.clickhouse.migrations import MigrationRunner, load_migrations
-    from tutoraspects_sink.schema import render_migrations
     from tutoraspects_sink.sink import conf
 
     with tempfile.TemporaryDirectory(prefix="aspects-bench-") as tmp:
@@ -88,8 +88,12 @@ def sink_target(enable: tuple[str, ...] = (), pii: bool = True) -> Iterator[Sink
             target = SinkTarget(server, f"bench_{uuid.uuid4().hex[:8]}")
             client = target.client(database="default")
             client.command(f"CREATE DATABASE {target.database}")
-            migrations = render_migrations(Path(tmp) / "migrations", database=target.database)
-            MigrationRunner(client, target.database).apply(load_migrations(migrations))
+            runner = MigrationRunner(client, target.database)
+            for templates in (MIGRATIONS, LOAD_TEST_MIGRATIONS):  # load tests run here too
+                rendered = render_migrations(
+                    Path(tmp) / Path(templates).name, database=target.database, templates=templates
+                )
+                runner.apply(load_migrations(rendered))
             client.close()
             settings.EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG = target.backend_config()
             for sink in catalog.toggled():

@@ -123,9 +123,9 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="where to keep data (default: a temp dir)")
     args = parser.parse_args()
 
-    from tutoraspects_sink.clickhouse.embedded import EmbeddedClickHouse, EmbeddedClickHouseError
+    from devtools.embedded_clickhouse import EmbeddedClickHouse, EmbeddedClickHouseError
+    from devtools.migrations import render_migrations
     from tutoraspects_sink.clickhouse.migrations import MigrationRunner, load_migrations
-    from tutoraspects_sink.schema import render_migrations
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="aspects-sink-quickstart-"))
     workdir.mkdir(parents=True, exist_ok=True)

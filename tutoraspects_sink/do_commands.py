@@ -18,7 +18,10 @@ import click
 from . import catalog
 
 SERVICE = "aspects-sink"
+# Where the job container finds the rendered migrations: the sink schema, and the tables of
+# the load tests (applied only by the load-test jobs).
 MIGRATIONS_DIR = "/openedx/aspects-sink/migrations"
+LOAD_TEST_MIGRATIONS_DIR = "/openedx/aspects-sink/load-test-migrations"
 # What dump-data-to-clickhouse --object takes.
 BACKFILL_OBJECTS = tuple(sink.name for sink in catalog.backfilled())
 
@@ -44,7 +47,7 @@ def shell_join(args: list[str]) -> str:
     return " ".join(shell_quote(arg) for arg in args)
 
 
-def clickhouse_command(subcommand: str, *args: str) -> str:
+def clickhouse_command(subcommand: str, *args: str, migrations: str = MIGRATIONS_DIR) -> str:
     """The script that runs ``python -m tutoraspects_sink.clickhouse`` in the job container.
 
     Connection settings and passwords are in the container's environment (set by the
@@ -52,7 +55,13 @@ def clickhouse_command(subcommand: str, *args: str) -> str:
     ``docker compose run`` command lines and in Kubernetes Job specs.
     """
     command = ["python", "-m", "tutoraspects_sink.clickhouse", subcommand]
-    return shell_join([*command, "--migrations-dir", MIGRATIONS_DIR, *args])
+    return shell_join([*command, "--migrations-dir", migrations, *args])
+
+
+def load_test_tables() -> tuple[str, str]:
+    """The job step that creates the load tests' tables (once; as the ClickHouse admin, since
+    the LMS's sink user may not create tables). A database never load-tested has none."""
+    return SERVICE, clickhouse_command("migrate", migrations=LOAD_TEST_MIGRATIONS_DIR)
 
 
 @click.command(
@@ -130,6 +139,7 @@ def _manage_py(command: str, options: dict[str, Any]) -> list[str]:
 @_load_test_options
 def load_test_tracking_events(**options: Any) -> Iterator[tuple[str, str]]:
     """``tutor local do load-test-tracking-events [options]``."""
+    yield load_test_tables()
     yield LMS, shell_join(_manage_py("load_test_tracking_events", options))
 
 
@@ -171,6 +181,7 @@ def load_test_tracking(
         },
     )
     generator = _manage_py("load_test_tracking_events", options)
+    yield load_test_tables()
     yield (
         LMS,
         (

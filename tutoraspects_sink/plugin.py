@@ -94,6 +94,7 @@ hooks.Filters.ENV_TEMPLATE_VARIABLES.add_items(
         ("aspects_sink_sinks", catalog.toggled()),
         ("aspects_sink_check_config", templating.check_config_in_template),
         ("aspects_sink_clickhouse_url", templating.clickhouse_url_in_template),
+        ("aspects_sink_job_environment", templating.job_environment_in_template),
         ("aspects_sink_enabled", templating.sink_enabled_in_template),
     ]
 )

@@ -68,6 +68,22 @@ def clickhouse_url(config: Mapping[str, Any]) -> str:
     return f"{scheme}://{host}:{config['ASPECTS_SINK_CLICKHOUSE_HTTP_PORT']}"
 
 
+def job_environment(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The environment of the ``aspects-sink`` job container, in compose and Kubernetes alike:
+    where ClickHouse is and its three users (``python -m tutoraspects_sink.clickhouse``), where
+    Superset is and its admin (``python -m tutoraspects_sink.superset``). Passwords reach the
+    job this way only, never on its command line."""
+    prefix = "ASPECTS_SINK_CLICKHOUSE_"
+    environment = [
+        (f"{prefix}URL", clickhouse_url(config)),
+        (f"{prefix}DATABASE", config[f"{prefix}DATABASE"]),
+        (f"{prefix}CLUSTER_NAME", config[f"{prefix}CLUSTER_NAME"]),
+    ]
+    names = [f"{prefix}{role}_{item}" for role in _ROLES for item in ("USER", "PASSWORD")]
+    names += [f"ASPECTS_SINK_SUPERSET_{name}" for name in ("URL", "ADMIN_USER", "ADMIN_PASSWORD")]
+    return environment + [(name, config[name]) for name in names]
+
+
 def sink_enabled(config: Mapping[str, Any], sink: str) -> bool:
     """Whether ``sink`` runs: listed in ENABLED_SINKS and, for PII sinks, PII enabled too."""
     if sink not in SINKS:
@@ -137,6 +153,12 @@ def check_config_in_template(context: jinja2.runtime.Context) -> str:
 def clickhouse_url_in_template(context: jinja2.runtime.Context) -> str:
     """Template function ``aspects_sink_clickhouse_url()``: ``http(s)://host:port``."""
     return clickhouse_url(context.get_all())
+
+
+@jinja2.pass_context
+def job_environment_in_template(context: jinja2.runtime.Context) -> list[tuple[str, Any]]:
+    """Template function ``aspects_sink_job_environment()``: ``[(name, value), ...]``."""
+    return job_environment(context.get_all())
 
 
 @jinja2.pass_context

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutoraspects_sink.clickhouse.embedded import free_port
+from devtools.embedded_clickhouse import free_port
 
 from .helpers import command_env, dump, dump_process
 

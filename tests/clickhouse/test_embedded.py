@@ -18,13 +18,13 @@ import pytest
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from tests.fixtures.clickhouse import connect
-from tutoraspects_sink.clickhouse import embedded
-from tutoraspects_sink.clickhouse.embedded import (
+from devtools import embedded_clickhouse as embedded
+from devtools.embedded_clickhouse import (
     EmbeddedClickHouse,
     EmbeddedClickHouseError,
     port_is_free,
 )
+from tests.fixtures.clickhouse import connect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -180,7 +180,7 @@ def test_a_running_data_dir_is_not_reused(fresh_clickhouse: EmbeddedClickHouse) 
 def test_the_server_dies_with_its_parent(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import os
-        from tutoraspects_sink.clickhouse.embedded import EmbeddedClickHouse
+        from devtools.embedded_clickhouse import EmbeddedClickHouse
         server = EmbeddedClickHouse({str(tmp_path)!r})
         server.start()
         print(server.pid, server.http_port, flush=True)
@@ -207,7 +207,7 @@ def test_the_server_dies_with_its_parent(tmp_path: Path) -> None:
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tutoraspects_sink.clickhouse.embedded", *args],
+        [sys.executable, "-m", "devtools.embedded_clickhouse", *args],
         cwd=REPO_ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,

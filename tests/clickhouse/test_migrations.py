@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from devtools.migrations import LOAD_TEST_MIGRATIONS, MIGRATIONS, render_migrations
 from tests.fixtures.sink import SINK_TABLES
 from tutoraspects_sink.clickhouse.migrations import (
     MIGRATIONS_TABLE,
@@ -16,7 +17,6 @@ from tutoraspects_sink.clickhouse.migrations import (
     load_migrations,
     split_statements,
 )
-from tutoraspects_sink.schema import render_migrations
 
 # The columns existing Aspects dashboards read, in order (shared/notes/anchors.md): our tables
 # may add columns after them but must keep these names and types.
@@ -38,6 +38,8 @@ ANCHOR_COLUMNS = {
     "course_enrollment": "id Int32, course_key String, created String, is_active Bool, "
     "mode LowCardinality(String), username String, user_id Int32, dump_id UUID, "
     "time_last_dumped String",
+}
+LOAD_TEST_COLUMNS = {
     "load_test_runs": "run_id String, timestamp DateTime, event_type String, extra String",
     "load_test_stats": "run_id String, timestamp DateTime, stats String",
 }
@@ -66,6 +68,38 @@ def test_all_migrations_apply_on_an_empty_server(
 
     assert applied == sorted(path.name for path in migrations_dir.glob("[0-9]*.sql"))
     assert {*SINK_TABLES, MIGRATIONS_TABLE} <= _tables(clickhouse_client, clickhouse_database)
+
+
+def _columns(client, database, table):
+    rows = client.query(
+        "SELECT name, type FROM system.columns WHERE database = {db:String} "
+        "AND table = {table:String} ORDER BY position",
+        parameters={"db": database, "table": table},
+    ).result_rows
+    return ", ".join(f"{name} {type_}" for name, type_ in rows)
+
+
+def test_load_test_tables_come_only_with_the_load_test_migrations(
+    clickhouse_client, clickhouse_database, migrations_dir, tmp_path
+):
+    """A production database without load tests holds no load_test_* table: the load-test
+    jobs apply a migration set of their own, on top of the sink schema, once."""
+    runner = MigrationRunner(clickhouse_client, clickhouse_database)
+    runner.apply(load_migrations(migrations_dir))
+    tables = _tables(clickhouse_client, clickhouse_database)
+    assert not {table for table in tables if table.startswith("load_test")}
+
+    load_tests = load_migrations(
+        render_migrations(
+            tmp_path / "load-test", database=clickhouse_database, templates=LOAD_TEST_MIGRATIONS
+        )
+    )
+    assert runner.apply(load_tests) == ["0001_load_test.sql"]
+    assert runner.apply(load_tests) == []
+    for table, expected in LOAD_TEST_COLUMNS.items():
+        assert _columns(clickhouse_client, clickhouse_database, table) == expected
+    # The sink schema still counts as fully applied.
+    assert all(status.applied for status in runner.status(load_migrations(migrations_dir)))
 
 
 def test_anchor_columns_keep_their_names_types_and_order(
@@ -160,7 +194,13 @@ def test_broken_migration_stops_with_file_and_statement_and_is_not_recorded(
 def test_cluster_rendering_is_valid_clickhouse_sql_with_on_cluster_and_replicated_engines(
     clickhouse_client, tmp_path
 ):
-    migrations = load_migrations(render_migrations(tmp_path, cluster="analytics"))
+    migrations = [
+        migration
+        for templates in (MIGRATIONS, LOAD_TEST_MIGRATIONS)
+        for migration in load_migrations(
+            render_migrations(tmp_path / templates, cluster="analytics", templates=templates)
+        )
+    ]
     create_tables = 0
     for migration in migrations:
         for statement in migration.statements:
@@ -171,7 +211,7 @@ def test_cluster_rendering_is_valid_clickhouse_sql_with_on_cluster_and_replicate
             if formatted.startswith("CREATE TABLE"):
                 create_tables += 1
                 assert "ENGINE = Replicated" in formatted, (migration.name, formatted)
-    assert create_tables >= len(SINK_TABLES)
+    assert create_tables >= len(SINK_TABLES) + len(LOAD_TEST_COLUMNS)
 
 
 def test_split_statements_respects_quotes_and_comments():

@@ -53,6 +53,9 @@ def test_build_context_holds_the_installable_bundle(build_context: Path) -> None
         "superset",
     }
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in files)
+    # Only what runs in the LMS/CMS and the jobs: the embedded ClickHouse server and the
+    # migration renderer are developer tools (tests, quickstart, benchmarks).
+    assert not [name for name in files if "embedded" in name or name.endswith("schema.py")]
     imports_tutor = re.compile(r"^\s*(?:from|import)\s+tutor(?:\s|\.|$)", re.MULTILINE)
     for name in files:
         if name.endswith(".py"):

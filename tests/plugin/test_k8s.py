@@ -94,16 +94,27 @@ def test_job_gets_the_connection_and_the_migrations(
             "REPORTING_PASSWORD",
         )
     } | {f"ASPECTS_SINK_SUPERSET_{name}" for name in ("URL", "ADMIN_USER", "ADMIN_PASSWORD")}
+    # The same environment as the compose job's: one list, rendered by both patches.
+    compose = default_root.read_yaml("local/docker-compose.jobs.yml")["services"]
+    assert [(item["name"], item["value"]) for item in container["env"]] == list(
+        compose["aspects-sink-job"]["environment"].items()
+    )
     assert container["volumeMounts"] == [
         {"mountPath": "/openedx/aspects-sink/migrations", "name": "migrations"},
+        {"mountPath": "/openedx/aspects-sink/load-test-migrations", "name": "load-test-migrations"},
         {"mountPath": "/openedx/aspects-sink/superset-assets", "name": "superset-assets"},
     ]
-    migrations = by_prefix(manifests, "ConfigMap", "aspects-sink-migrations")
-    assert pod["volumes"][0]["configMap"]["name"] == migrations["metadata"]["name"]
-    rendered = default_root.env / "plugins/aspects_sink/apps/clickhouse/migrations"
-    assert migrations["data"] == {
-        path.name: path.read_text(encoding="utf-8") for path in rendered.glob("*.sql")
-    }
+    volumes = {volume["name"]: volume["configMap"]["name"] for volume in pod["volumes"]}
+    for volume, config_map, directory in (
+        ("migrations", "aspects-sink-migrations", "migrations"),
+        ("load-test-migrations", "aspects-sink-load-test-migrations", "load-test-migrations"),
+    ):
+        migrations = by_prefix(manifests, "ConfigMap", config_map + "-")
+        assert volumes[volume] == migrations["metadata"]["name"]
+        rendered = default_root.env / "plugins/aspects_sink/apps/clickhouse" / directory
+        assert migrations["data"] == {
+            path.name: path.read_text(encoding="utf-8") for path in rendered.glob("*.sql")
+        }
 
 
 def test_external_clickhouse_keeps_only_the_job(external_manifests: Manifests) -> None:

@@ -1,5 +1,6 @@
-"""Tutor's rendering of the migrations equals ours (``schema.render_migrations``), so tests and
-the quickstart, which render without a Tutor root, exercise exactly what a deployment applies."""
+"""Tutor's rendering of the migrations equals ours (``devtools.migrations.render_migrations``),
+so tests and the quickstart, which render without a Tutor root, exercise exactly what a
+deployment applies: the sink schema and the load tests' tables alike."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tutoraspects_sink.schema import render_migrations
+from devtools.migrations import LOAD_TEST_MIGRATIONS, MIGRATIONS, render_migrations
 
 from .conftest import TutorRoot
-
-RENDERED = "plugins/aspects_sink/apps/clickhouse/migrations"
 
 
 @pytest.mark.parametrize(
@@ -20,13 +19,15 @@ RENDERED = "plugins/aspects_sink/apps/clickhouse/migrations"
 )
 def test_tutor_renders_the_same_sql(request, tmp_path: Path, root_name, database, cluster):
     root: TutorRoot = request.getfixturevalue(root_name)
-    by_tutor = root.env / RENDERED
-    ours = render_migrations(tmp_path, database=database, cluster=cluster)
-
-    tutor_files = sorted(path.name for path in by_tutor.glob("[0-9]*.sql"))
-    assert tutor_files == sorted(path.name for path in ours.glob("[0-9]*.sql"))
-    assert len(tutor_files) >= 8
-    for name in tutor_files:
-        assert (by_tutor / name).read_text() == (ours / name).read_text(), name
+    for templates, at_least in ((MIGRATIONS, 8), (LOAD_TEST_MIGRATIONS, 1)):
+        by_tutor = root.env / "plugins" / templates
+        ours = render_migrations(
+            tmp_path / templates, database=database, cluster=cluster, templates=templates
+        )
+        tutor_files = sorted(path.name for path in by_tutor.glob("[0-9]*.sql"))
+        assert tutor_files == sorted(path.name for path in ours.glob("[0-9]*.sql"))
+        assert len(tutor_files) >= at_least
+        for name in tutor_files:
+            assert (by_tutor / name).read_text() == (ours / name).read_text(), name
     # Jinja partials are templates for the migrations, not migrations themselves.
-    assert not (by_tutor / "partials").exists()
+    assert not (root.env / "plugins" / MIGRATIONS / "partials").exists()

@@ -146,9 +146,12 @@ def test_jobs_compose_carries_the_connection_in_the_environment(
     assert job["depends_on"] == ["clickhouse"]
     assert job["volumes"] == [
         "../plugins/aspects_sink/apps/clickhouse/migrations:/openedx/aspects-sink/migrations:ro",
+        "../plugins/aspects_sink/apps/clickhouse/load-test-migrations"
+        ":/openedx/aspects-sink/load-test-migrations:ro",
         "../plugins/aspects_sink/apps/superset/assets:/openedx/aspects-sink/superset-assets:ro",
     ]
-    assert (default_root.env / "local" / job["volumes"][0].split(":")[0]).is_dir()
+    for volume in job["volumes"]:
+        assert any((default_root.env / "local" / volume.split(":")[0]).iterdir()), volume
     # Compose reads "$$" as a literal "$"; everything else is the configured value.
     environment = {key: value.replace("$$", "$") for key, value in job["environment"].items()}
     assert environment == {

@@ -20,7 +20,7 @@ import redis
 
 from tests.tracking.helpers import MANAGE_PY, Names, subprocess_env, truncate_tracking
 
-from .conftest import TutorRoot, job_run
+from .conftest import TutorRoot
 from .test_k8s import kustomize
 from .test_render import SETTINGS_FILES, plugin_settings
 
@@ -123,12 +123,22 @@ sys.exit(int(os.environ.get("EXIT_" + sys.argv[2], "0")))
 """
 
 
+LOAD_TEST_TABLES_STEP = (
+    "python -m tutoraspects_sink.clickhouse migrate "
+    "--migrations-dir /openedx/aspects-sink/load-test-migrations"
+)
+
+
 def job_script(root: TutorRoot, *args: str) -> str:
+    """The LMS script of a load-test job, after checking the step before it: the load tests'
+    tables, created as the ClickHouse admin in the aspects-sink job (the LMS user may not)."""
     root.new_docker_calls()
     root.tutor("local", "do", *args)
-    argv = job_run(root.new_docker_calls())
-    assert argv[-5:-1] == ["lms-job", "sh", "-e", "-c"]
-    return argv[-1]
+    runs = [call for call in root.new_docker_calls() if call[:1] == ["compose"] and "run" in call]
+    tables, lms = runs
+    assert tables[-5:] == ["aspects-sink-job", "sh", "-e", "-c", LOAD_TEST_TABLES_STEP]
+    assert lms[-5:-1] == ["lms-job", "sh", "-e", "-c"]
+    return lms[-1]
 
 
 def run_script(script: str, tmp_path: Path, **exit_codes: int) -> tuple[int, list[list[str]]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 
+from devtools.embedded_clickhouse import EmbeddedClickHouse
 from tests.fixtures.processes import (  # noqa: F401 - shared helpers, re-exported for the tests
     MANAGE_PY,
     REPO,
@@ -23,7 +24,6 @@ from tests.fixtures.processes import (  # noqa: F401 - shared helpers, re-export
     wait_for,
 )
 from tests.fixtures.sink import SinkDatabase
-from tutoraspects_sink.clickhouse.embedded import EmbeddedClickHouse
 
 EVENT_BUS_URL = os.environ.get("ASPECTS_SINK_TEST_EVENT_BUS_URL", "redis://127.0.0.1:6379/10")
 TRACKING_TABLES = ("tracking_events", "load_test_runs", "load_test_stats")

@@ -125,6 +125,7 @@ class LoadTest:
             )
         if not tracking_conf.enabled():
             raise RuntimeError("EVENT_SINK_CLICKHOUSE_TRACKING_ENABLED is off")
+        runs.retrying(self.records.check_tables, "check the load-test tables", 120)
         prefix = self.options.username_prefix
         instructor = self._create_users([f"{prefix}instructor_{self.run_id}"])[0]
         if self.options.course_key:

@@ -182,6 +182,9 @@ class Monitor:
         )
 
     def run(self) -> Summary:
+        runs.retrying(
+            self.records.check_tables, "check the load-test tables", self.options.wait_for_start
+        )
         info = self.wait_for_run()
         transport = self.options.transport or info.transport
         self.say(f"Monitoring load test run {info.run_id} ({transport} transport), "

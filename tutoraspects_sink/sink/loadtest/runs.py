@@ -4,6 +4,10 @@ A run writes ``start`` (its parameters and tags), ``end`` (what it sent) and, fr
 monitor, ``summary`` rows to ``load_test_runs``; the monitor writes one ``load_test_stats`` row
 per pass. ``extra`` and ``stats`` are JSON. Every insert names its columns, every query binds
 its values.
+
+These tables are not part of the sink schema: a database that was never load-tested has none.
+The ``tutor do`` load-test jobs create them first (a migration set of their own, applied as the
+ClickHouse admin).
 """
 
 from __future__ import annotations
@@ -72,6 +76,25 @@ class LoadTestRecords:
     @property
     def tracking_table(self) -> str:
         return self.writer.qualified(tracking_conf.TABLE)
+
+    def check_tables(self) -> None:
+        """Raise a one-line RuntimeError, saying how to create them, if the tables are missing."""
+        found = {
+            table
+            for (table,) in self.writer.query(
+                "SELECT name FROM system.tables WHERE database = {db:String} "
+                "AND name IN {tables:Array(String)}",
+                {"db": self.writer.database, "tables": [RUNS_TABLE, STATS_TABLE]},
+            )
+        }
+        missing = [table for table in (RUNS_TABLE, STATS_TABLE) if table not in found]
+        if missing:
+            raise RuntimeError(
+                f"ClickHouse database {self.writer.database} has no {' nor '.join(missing)}: "
+                "the tutor do load-test jobs create the load-test tables, or run "
+                "python -m tutoraspects_sink.clickhouse migrate --migrations-dir "
+                "<the rendered load-test-migrations directory>"
+            )
 
     def record(
         self, run_id: str, event_type: str, extra: dict[str, Any], timeout: float = 120

@@ -56,7 +56,7 @@ class Command(BaseCommand):
         stop_on_termination(monitor.stop)
         try:
             summary = monitor.run()
-        except TimeoutError as error:
+        except (TimeoutError, RuntimeError) as error:
             raise CommandError(str(error)) from error
         for line in summary.lines():
             self.stdout.write(line)

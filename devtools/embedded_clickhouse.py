@@ -283,7 +283,7 @@ class EmbeddedClickHouse:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tutoraspects_sink.clickhouse.embedded``: a foreground dev server."""
+    """``python -m devtools.embedded_clickhouse``: a foreground dev server."""
     parser = argparse.ArgumentParser(description="Run an embedded ClickHouse on loopback.")
     parser.add_argument("--data-dir", required=True, type=Path, help="data (kept across runs)")
     parser.add_argument("--port", type=int, default=8123, help="HTTP port (default 8123, 0: any)")
