@@ -27,6 +27,8 @@ Environment variables (all optional):
                                        on publish (edx-platform and Tutor default: off)
 ``ASPECTS_SINK_TEST_WITHOUT_SINK``     ``1`` runs without the sink app (only to work on the
                                        mirror itself); otherwise the sink app must load
+``ASPECTS_SINK_TEST_EMBEDDED_SDK_DIR``  the Embedded SDK's bundle directory (from npm), published
+                                       as the image publishes it (STATICFILES_DIRS)
 
 The sink app is loaded the way edx-platform loads plugins: from the ``lms.djangoapp`` and
 ``cms.djangoapp`` entry points (``get_plugin_apps``), with its plugin settings applied
@@ -34,6 +36,7 @@ The sink app is loaded the way edx-platform loads plugins: from the ``lms.django
 """
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from edx_django_utils.plugins import add_plugins, get_plugin_apps
@@ -108,6 +111,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "django.contrib.staticfiles",
     "waffle",
     "openedx_events",
     "openedx.core.djangoapps.plugins.apps.PluginsConfig",
@@ -120,6 +124,11 @@ INSTALLED_APPS = [
     "cms.djangoapps.contentstore.apps.ContentstoreConfig",
 ]
 MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "crum.CurrentRequestUserMiddleware",
     "waffle.middleware.WaffleMiddleware",
 ]
@@ -138,6 +147,17 @@ RETIRED_USERNAME_FMT = "retired__user_{}"
 RETIRED_EMAIL_FMT = "retired__user_{}@retired.invalid"
 RETIRED_USER_SALTS = ["aspects-sink-test-salt"]
 ENV_TOKENS: dict = {}
+# The LMS's Mako template directories; plugin apps append theirs.
+MAKO_TEMPLATE_DIRS_BASE = [
+    Path(__file__).resolve().parent.parent / "platform_mirror" / "lms" / "templates"
+]
+STATIC_URL = "/static/"
+STATICFILES_DIRS: list = []
+if _env("EMBEDDED_SDK_DIR"):
+    from tutoraspects_sink.sink.embedding.sdk import SDK_STATIC_PREFIX
+
+    STATICFILES_DIRS.append((SDK_STATIC_PREFIX, _env("EMBEDDED_SDK_DIR")))
+LOGIN_URL = "/login"
 
 # ---------------------------------------------------------------------------------------------
 # Celery (edx-platform's old-style setting names, read without namespace)
@@ -191,6 +211,11 @@ if not _flag("WITHOUT_SINK"):
     for _settings_type in ("common", "production"):
         for _project_type in PLATFORM_MIRROR_PROJECT_TYPES:
             add_plugins(__name__, _project_type, _settings_type)
+
+# The Reports tab, added as the Tutor plugin adds it (merged with other plugins' filters).
+from tutoraspects_sink.sink.embedding.pipeline import with_pipeline_step  # noqa: E402
+
+OPEN_EDX_FILTERS_CONFIG = with_pipeline_step({})
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.apps import AppConfig
-from edx_django_utils.plugins import PluginSettings
+from edx_django_utils.plugins import PluginSettings, PluginURLs
 
 
 class AspectsSinkConfig(AppConfig):
@@ -16,6 +16,15 @@ class AspectsSinkConfig(AppConfig):
     verbose_name = "Aspects ClickHouse sinks"
 
     plugin_app = {  # noqa: RUF012 - the plugin framework reads this class attribute
+        # The embedded dashboards' endpoints (guest tokens, Studio's in-context dashboards).
+        PluginURLs.CONFIG: {
+            project: {
+                PluginURLs.NAMESPACE: "aspects_sink",
+                PluginURLs.REGEX: r"^aspects-sink/",
+                PluginURLs.RELATIVE_PATH: "embedding.urls",
+            }
+            for project in ("lms.djangoapp", "cms.djangoapp")
+        },
         PluginSettings.CONFIG: {
             project: {
                 "common": {PluginSettings.RELATIVE_PATH: "settings.common"},

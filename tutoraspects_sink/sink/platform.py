@@ -121,3 +121,31 @@ def import_object(path: str) -> Any | None:
             "%s is not available here; its sink receiver is not connected (%s)", path, error
         )
         return None
+
+
+_roles_missing_logged = False
+
+
+def is_course_staff(user: Any, course_key: Any) -> bool:
+    """Whether ``user`` is global staff, or staff (limited staff included) or instructor of
+    ``course_key``, by the platform's own course roles (``common.djangoapps.student.roles``).
+    Anyone else, anonymous users included, is not; so is everyone where the roles are missing."""
+    global _roles_missing_logged  # noqa: PLW0603 - one warning per process
+    try:
+        from common.djangoapps.student.roles import (
+            CourseInstructorRole,
+            CourseStaffRole,
+            GlobalStaff,
+        )
+    except ImportError as error:
+        if not _roles_missing_logged:
+            log.warning("Course roles are not available here; nobody is course staff (%s)", error)
+            _roles_missing_logged = True
+        return False
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        GlobalStaff().has_user(user)
+        or CourseInstructorRole(course_key).has_user(user)
+        or CourseStaffRole(course_key).has_user(user)
+    )

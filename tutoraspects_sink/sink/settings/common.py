@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tutoraspects_sink import catalog
 
+from ..embedding.conf import DEFAULTS as EMBEDDING_DEFAULTS
 from ..tracking.conf import DEFAULTS as TRACKING_DEFAULTS
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 # Platform models the sinks read besides their own (those come from each sink's declaration).
 # Operators and tests may point a key elsewhere; a model that cannot be imported disables
@@ -58,6 +62,7 @@ def defaults() -> dict[str, Any]:
         # Each sink's own switch (its waffle flag turns it on too).
         **{sink.setting: False for sink in catalog.toggled()},
         **TRACKING_DEFAULTS,
+        **EMBEDDING_DEFAULTS,
     }
 
 
@@ -66,3 +71,7 @@ def plugin_settings(settings: Any) -> None:
     for name, value in defaults().items():
         if not hasattr(settings, name):
             setattr(settings, name, value)
+    # The Reports section's Mako template (the instructor dashboard includes it by path).
+    mako_dirs = getattr(settings, "MAKO_TEMPLATE_DIRS_BASE", None)
+    if isinstance(mako_dirs, list) and TEMPLATES_DIR not in mako_dirs:
+        mako_dirs.append(TEMPLATES_DIR)

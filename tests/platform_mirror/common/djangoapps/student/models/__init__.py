@@ -19,6 +19,7 @@ from .course_enrollment import (
     UnenrollmentNotAllowed,
 )
 from .user import (
+    CourseAccessRole,
     UserProfile,
     get_retired_email_by_email,
     get_retired_username_by_username,
@@ -33,6 +34,7 @@ __all__ = [
     "EVENT_NAME_ENROLLMENT_MODE_CHANGED",
     "SCORE_RECALCULATION_DELAY_ON_ENROLLMENT_UPDATE",
     "AlreadyEnrolledError",
+    "CourseAccessRole",
     "CourseEnrollment",
     "CourseEnrollmentException",
     "CourseEnrollmentState",

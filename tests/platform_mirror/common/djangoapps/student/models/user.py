@@ -1,4 +1,5 @@
-"""Mirror of ``common/djangoapps/student/models/user.py``: ``UserProfile`` and retirement names.
+"""Mirror of ``common/djangoapps/student/models/user.py``: ``UserProfile``, retirement names and
+``CourseAccessRole`` (the rows behind ``student.roles``).
 
 ``UserProfile`` has edx-platform's table name (``auth_userprofile``), fields, choices and
 ``related_name="profile"``. ``country`` is a ``CharField(max_length=2)``: edx-platform uses
@@ -13,6 +14,7 @@ salted hash of the lower-cased value (edx's ``user_util``), preferring the value
 import hashlib
 import json
 from datetime import UTC, datetime
+from functools import total_ordering
 
 from django.apps import apps
 from django.conf import settings
@@ -20,6 +22,7 @@ from django.contrib.auth.models import User
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_noop
+from opaque_keys.edx.django.models import CourseKeyField
 
 
 def _retired_hash(value: str, salt: str) -> str:
@@ -162,3 +165,65 @@ class UserProfile(models.Model):
     @classmethod
     def country_cache_key_name(cls, user_id):
         return cls.PROFILE_COUNTRY_CACHE_KEY.format(user_id=user_id)
+
+
+class NoneToEmptyQuerySet(models.query.QuerySet):
+    """Filters on ``None`` for a field with an ``Empty`` value (``CourseKeyField``) look for that
+    empty value instead, as edx-platform's queryset does: an org-wide role has no course."""
+
+    def _filter_or_exclude(self, negate, args, kwargs):
+        for field in self.model._meta.get_fields():
+            if getattr(field, "concrete", False) and hasattr(field, "Empty"):
+                for suffix in ("", "__exact"):
+                    key = f"{field.name}{suffix}"
+                    if key in kwargs and kwargs[key] is None:
+                        kwargs[key] = field.Empty
+        return super()._filter_or_exclude(negate, args, kwargs)
+
+
+class NoneToEmptyManager(models.Manager):
+    def get_queryset(self):
+        return NoneToEmptyQuerySet(self.model, using=self._db)
+
+
+@total_ordering
+class CourseAccessRole(models.Model):
+    """A user's role in one course (``course_id`` set) or in a whole org (``course_id`` empty).
+
+    Read by ``common.djangoapps.student.roles``. Equality, hashing and ordering use
+    ``(role, org, course_id, user_id)``, as edx-platform's, so role sets compare without fetches.
+
+    .. no_pii:
+    """
+
+    objects = NoneToEmptyManager()
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    # blank org is for global group based roles such as course creator
+    org = models.CharField(max_length=64, db_index=True, blank=True)
+    # blank course_id implies an org-wide role
+    course_id = CourseKeyField(max_length=255, db_index=True, blank=True)
+    role = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        app_label = "student"
+        unique_together = ("user", "org", "course_id", "role")
+
+    @property
+    def _key(self):
+        return (self.role, self.org, self.course_id, self.user_id)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._key == other._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __lt__(self, other):
+        return self._key < other._key
+
+    def __str__(self):
+        return (
+            f"[CourseAccessRole] user: {self.user.username}   role: {self.role}   "
+            f"org: {self.org}   course: {self.course_id}"
+        )
