@@ -14,6 +14,7 @@ from tutor import hooks
 
 from . import bundle, catalog, dashboards, do_commands, templating
 from .__about__ import __version__
+from .sink.embedding import sdk
 
 PACKAGE_ROOT = importlib_resources.files("tutoraspects_sink")
 TEMPLATES_ROOT = PACKAGE_ROOT / "templates"
@@ -53,6 +54,15 @@ config: dict[str, dict[str, Any]] = {
         "SUPERSET_DB_NAME": "aspects_sink_superset",
         "SUPERSET_DB_USER": "aspects_sink_superset",
         "DOCKER_IMAGE_SUPERSET": "{{ DOCKER_REGISTRY }}aspects-sink-superset:6.1.0-{{ ASPECTS_SINK_VERSION }}",
+        # Dashboards in the LMS instructor dashboard ("Reports") and Studio. None: the sink
+        # app's defaults (the "Course engagement" dashboard of the plugin's Superset assets).
+        "INSTRUCTOR_DASHBOARDS": None,
+        "IN_CONTEXT_DASHBOARDS": None,
+        "ENABLE_STUDIO_IN_CONTEXT_METRICS": True,
+        "SUPERSET_EXTRA_FILTERS_FORMAT": [],
+        "SUPERSET_DASHBOARD_LOCALES": ["en"],
+        # Superset's Embedded SDK, fetched from npm into the openedx image (no CDN at run time).
+        "EMBEDDED_SDK_VERSION": sdk.SDK_VERSION,
     },
     "unique": {
         "CLICKHOUSE_ADMIN_PASSWORD": "{{ 24|random_string }}",
@@ -96,6 +106,7 @@ hooks.Filters.ENV_TEMPLATE_VARIABLES.add_items(
         ("aspects_sink_clickhouse_url", templating.clickhouse_url_in_template),
         ("aspects_sink_job_environment", templating.job_environment_in_template),
         ("aspects_sink_enabled", templating.sink_enabled_in_template),
+        ("aspects_sink_embedded_sdk", templating.EMBEDDED_SDK),
     ]
 )
 

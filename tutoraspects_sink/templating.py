@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ import jinja2
 from tutor.exceptions import TutorError
 
 from . import catalog
+from .sink.embedding import sdk
 
 # The sinks of ASPECTS_SINK_ENABLED_SINKS, and those that also need ASPECTS_SINK_PII_ENABLED.
 SINKS = tuple(sink.name for sink in catalog.toggled())
@@ -38,6 +40,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # port or path, which have keys of their own.
 _HOST = re.compile(r"^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$")
 # Kubernetes resource quantities as a PVC size is written: "10Gi", "500M", "1e9".
+# An exact npm version (no ranges: the image must get what was tested).
+_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.]+)?$")
 _QUANTITY = re.compile(r"^[0-9]+(?:\.[0-9]+)?(?:[KMGTPE]i|[kMGTPE]|e[0-9]+)?$")
 
 
@@ -93,10 +97,23 @@ def sink_enabled(config: Mapping[str, Any], sink: str) -> bool:
     return sink not in PII_SINKS or bool(config["ASPECTS_SINK_PII_ENABLED"])
 
 
+# Where the openedx image keeps Superset's Embedded SDK (npm prefix), and what of it the LMS
+# publishes as static files under which prefix (template variable aspects_sink_embedded_sdk).
+EMBEDDED_SDK = {
+    "package": sdk.SDK_PACKAGE,
+    "prefix": "/openedx/aspects-sink/embedded-sdk",
+    "bundle_dir": f"/openedx/aspects-sink/embedded-sdk/node_modules/{sdk.SDK_PACKAGE}/"
+    + sdk.SDK_BUNDLE.rsplit("/", 1)[0],
+    "static_prefix": sdk.SDK_STATIC_PREFIX,
+}
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise a one-line :class:`TutorError` naming the first malformed ``ASPECTS_SINK_*`` key."""
     # Lazily: the first problem stops the checks that could trip over the same odd value.
-    for key, expected in itertools.chain(_server_problems(config), _naming_problems(config)):
+    for key, expected in itertools.chain(
+        _server_problems(config), _naming_problems(config), _dashboard_problems(config)
+    ):
         value = config[f"ASPECTS_SINK_{key}"]
         shown = "(hidden)" if key.endswith("PASSWORD") else repr(value)
         raise TutorError(f"ASPECTS_SINK_{key} = {shown} is invalid: expected {expected}")
@@ -140,6 +157,48 @@ def _naming_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     sinks = get("ENABLED_SINKS")
     if not isinstance(sinks, list) or any(sink not in SINKS for sink in sinks):
         yield "ENABLED_SINKS", f"a list of sink names among {', '.join(SINKS)}"
+
+
+def _dashboard_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield ``(key without prefix, what was expected)`` for malformed dashboard settings."""
+    get = _getter(config)
+    dashboard_hint = (
+        'dicts with "name", "slug" and "uuid" (the UUID the dashboard is embedded under)'
+    )
+    dashboards = get("INSTRUCTOR_DASHBOARDS")
+    if dashboards is not None and not (
+        isinstance(dashboards, list) and dashboards and all(map(_is_dashboard, dashboards))
+    ):
+        yield (
+            "INSTRUCTOR_DASHBOARDS",
+            f"null for the default, or a non-empty list of {dashboard_hint}",
+        )
+    in_context = get("IN_CONTEXT_DASHBOARDS")
+    if in_context is not None and not (
+        isinstance(in_context, dict) and all(map(_is_dashboard, in_context.values()))
+    ):
+        yield "IN_CONTEXT_DASHBOARDS", f"null for the default, or block type -> {dashboard_hint}"
+    for key in ("SUPERSET_EXTRA_FILTERS_FORMAT", "SUPERSET_DASHBOARD_LOCALES"):
+        value = get(key)
+        if not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            yield key, "a list of strings"
+    if not isinstance(get("ENABLE_STUDIO_IN_CONTEXT_METRICS"), bool):
+        yield "ENABLE_STUDIO_IN_CONTEXT_METRICS", "true or false"
+    if not _VERSION.match(str(get("EMBEDDED_SDK_VERSION"))):
+        yield (
+            "EMBEDDED_SDK_VERSION",
+            f"an exact version of {sdk.SDK_PACKAGE} on npm, such as {sdk.SDK_VERSION}",
+        )
+
+
+def _is_dashboard(value: Any) -> bool:
+    if not (isinstance(value, dict) and isinstance(value.get("slug"), str) and value["slug"]):
+        return False
+    try:
+        uuid.UUID(str(value.get("uuid")))
+    except ValueError:
+        return False
+    return True
 
 
 @jinja2.pass_context
