@@ -75,6 +75,7 @@ def test_settings_hold_exactly_the_configured_values(
         },
         "EVENT_SINK_CLICKHOUSE_PII_MODELS": list(templating.PII_SINKS),
         "ASPECTS_ENABLE_PII": False,
+        "ASPECTS_ENABLE_STUDIO_IN_CONTEXT_METRICS": True,
         # PII sinks stay off while PII is disabled, even though they are listed as enabled.
         SINK_FLAGS["course_overviews"]: True,
         SINK_FLAGS["course_enrollment"]: True,
@@ -98,6 +99,7 @@ def test_settings_for_an_external_cluster_with_pii(
         },
         "EVENT_SINK_CLICKHOUSE_PII_MODELS": ["external_id", "user_profile"],
         "ASPECTS_ENABLE_PII": True,
+        "ASPECTS_ENABLE_STUDIO_IN_CONTEXT_METRICS": True,
         SINK_FLAGS["course_overviews"]: True,
         SINK_FLAGS["course_enrollment"]: False,
         SINK_FLAGS["user_profile"]: True,
