@@ -54,6 +54,11 @@ config: dict[str, dict[str, Any]] = {
         "SUPERSET_DB_NAME": "aspects_sink_superset",
         "SUPERSET_DB_USER": "aspects_sink_superset",
         "DOCKER_IMAGE_SUPERSET": "{{ DOCKER_REGISTRY }}aspects-sink-superset:6.1.0-{{ ASPECTS_SINK_VERSION }}",
+        # Where browsers reach Superset (the Embedded SDK loads dashboards from there); None:
+        # http(s)://SUPERSET_HOST, following ENABLE_HTTPS.
+        "SUPERSET_PUBLIC_URL": None,
+        # The LMS/CMS account in Superset: it may only issue guest tokens.
+        "SUPERSET_LMS_USER": "aspects_sink_lms",
         # Dashboards in the LMS instructor dashboard ("Reports") and Studio. None: the sink
         # app's defaults (the "Course engagement" dashboard of the plugin's Superset assets).
         "INSTRUCTOR_DASHBOARDS": None,
@@ -71,6 +76,7 @@ config: dict[str, dict[str, Any]] = {
         "SUPERSET_ADMIN_PASSWORD": "{{ 24|random_string }}",
         "SUPERSET_DB_PASSWORD": "{{ 24|random_string }}",
         "SUPERSET_SECRET_KEY": "{{ 48|random_string }}",
+        "SUPERSET_LMS_PASSWORD": "{{ 24|random_string }}",
     },
 }
 

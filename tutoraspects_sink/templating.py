@@ -184,6 +184,11 @@ def _dashboard_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             yield key, "a list of strings"
     if not isinstance(get("ENABLE_STUDIO_IN_CONTEXT_METRICS"), bool):
         yield "ENABLE_STUDIO_IN_CONTEXT_METRICS", "true or false"
+    if not _is_identifier(get("SUPERSET_LMS_USER")):
+        yield "SUPERSET_LMS_USER", _IDENTIFIER_HINT
+    public_url = get("SUPERSET_PUBLIC_URL")
+    if public_url is not None and not re.match(r"^https?://[^/\s]+/?$", str(public_url)):
+        yield "SUPERSET_PUBLIC_URL", "null, or http(s)://host[:port] where browsers reach Superset"
     if not _VERSION.match(str(get("EMBEDDED_SDK_VERSION"))):
         yield (
             "EMBEDDED_SDK_VERSION",

@@ -59,6 +59,13 @@ def test_settings_merge_filters_and_publish_the_sdk(default_root: TutorRoot, ser
             "/openedx/aspects-sink/embedded-sdk/node_modules/@superset-ui/embedded-sdk/bundle",
         ),
     ]
+    assert values["SUPERSET_CONFIG"] == {
+        "internal_service_url": "http://aspects-sink-superset:8088",
+        "service_url": f"http://dashboards.{default_root.value('LMS_HOST')}",
+        "username": "aspects_sink_lms",
+        "password": default_root.config()["ASPECTS_SINK_SUPERSET_LMS_PASSWORD"],
+    }
+    assert len(values["SUPERSET_CONFIG"]["password"]) == 24
     assert values["ASPECTS_ENABLE_STUDIO_IN_CONTEXT_METRICS"] is True
     assert values["SUPERSET_EXTRA_FILTERS_FORMAT"] == []
     assert values["SUPERSET_DASHBOARD_LOCALES"] == ["en"]
@@ -81,6 +88,8 @@ def test_configured_dashboards_reach_the_settings(make_tutor_root) -> None:
         "dashboards",
         'ASPECTS_SINK_INSTRUCTOR_DASHBOARDS=[{"name": "Mine", "slug": "mine", "uuid": "8661d20c-cee6-4245-9fcc-610daea5fd24", "allow_translations": true}]',
         "ASPECTS_SINK_SUPERSET_DASHBOARD_LOCALES=[en, fr, zh_CN]",
+        "ASPECTS_SINK_SUPERSET_PUBLIC_URL=https://superset.example.org",
+        "ENABLE_HTTPS=true",
         """ASPECTS_SINK_SUPERSET_EXTRA_FILTERS_FORMAT=["org = '{course_id.org}'"]""",
     )
     values = run_our_settings(
@@ -95,6 +104,7 @@ def test_configured_dashboards_reach_the_settings(make_tutor_root) -> None:
         }
     ]
     assert values["SUPERSET_DASHBOARD_LOCALES"] == ["en", "fr", "zh_CN"]
+    assert values["SUPERSET_CONFIG"]["service_url"] == "https://superset.example.org"
     assert values["SUPERSET_EXTRA_FILTERS_FORMAT"] == ["org = '{course_id.org}'"]
 
 
@@ -188,5 +198,6 @@ def test_valid_dashboard_values_pass() -> None:
                 "course": {"slug": "c", "uuid": "8661d20c-cee6-4245-9fcc-610daea5fd24"}
             },
             EMBEDDED_SDK_VERSION="0.3.0",
+            SUPERSET_PUBLIC_URL="https://superset.example.org:8443",
         )
     )
