@@ -52,15 +52,17 @@ ENROLLMENTS = {
 }
 
 
-def publish(workdir: Path, url: str, username: str, password: str, database: str) -> Any:
+def publish(
+    workdir: Path, url: str, username: str, password: str, database: str, *, number: str
+) -> Any:
     from devtools.quickstart import configure_django
 
     server = SimpleNamespace(url=url, username=username, password=password)
     configure_django(workdir, server, database)
     from factories import build_course, publish_course
 
-    spec = build_course(*COURSE, sections=2, subsections=2, units=4, leaves_per_unit=1,
-                        leaf_types=LEAF_TYPES, display_name=COURSE_NAME)  # fmt: skip
+    spec = build_course(COURSE[0], number, COURSE[2], sections=2, subsections=2, units=4,
+                        leaves_per_unit=1, leaf_types=LEAF_TYPES, display_name=COURSE_NAME)  # fmt: skip
     return spec, publish_course(spec)
 
 
@@ -115,11 +117,13 @@ def emit_activity(
     backend.flush(30)
 
 
-def write(workdir: Path, url: str, username: str, password: str, database: str) -> dict[str, Any]:
+def write(
+    workdir: Path, url: str, username: str, password: str, database: str, *, number: str = COURSE[1]
+) -> dict[str, Any]:
     """Write the course and its activity; return what was written (labels in course order)."""
     from opaque_keys.edx.locator import BlockUsageLocator
 
-    spec, course_key = publish(workdir, url, username, password, database)
+    spec, course_key = publish(workdir, url, username, password, database, number=number)
     leaves = [block for block in spec.outline() if block.block_type in ("video", "problem")]
     videos = [block for block in leaves if block.block_type == "video"]
     problems = [block for block in leaves if block.block_type == "problem"]
@@ -150,10 +154,16 @@ def main() -> int:
     parser.add_argument("--password-env", required=True, metavar="VAR")
     parser.add_argument("--database", required=True)
     parser.add_argument("--workdir", required=True, type=Path)
+    parser.add_argument(
+        "--course-number", default=COURSE[1], help=f"the course's number (default {COURSE[1]})"
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     password = os.environ.get(args.password_env, "")
-    summary = write(args.workdir, args.clickhouse_url, args.username, password, args.database)
+    summary = write(
+        args.workdir, args.clickhouse_url, args.username, password, args.database,
+        number=args.course_number,
+    )  # fmt: skip
     print(json.dumps(summary))
     return 0
 

@@ -95,6 +95,9 @@ FEATURE_FLAGS = {{"EMBEDDED_SUPERSET": True, "ENABLE_TEMPLATE_PROCESSING": True}
 # Every chart query goes to ClickHouse: what the tests and the benchmark measure.
 DATA_CACHE_CONFIG = {{"CACHE_TYPE": "NullCache"}}
 TALISMAN_ENABLED = False
+# Guest tokens (the LMS's embedded dashboards) act with this role, which the embedding
+# provisioning gives read-only permissions (tutoraspects_sink.superset.embedding).
+GUEST_ROLE_NAME = "aspects_sink_guest"
 WTF_CSRF_ENABLED = True
 SQLLAB_CTAS_NO_LIMIT = True
 # The dev server answers one request at a time per thread; dashboards send several.

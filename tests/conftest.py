@@ -1,1 +1,6 @@
-pytest_plugins = ["tests.fixtures.clickhouse", "tests.fixtures.sink", "tests.fixtures.superset"]
+pytest_plugins = [
+    "tests.fixtures.clickhouse",
+    "tests.fixtures.sink",
+    "tests.fixtures.superset",
+    "tests.fixtures.embedded_sdk",
+]

@@ -4,8 +4,15 @@ data researcher, learner)."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +24,12 @@ from common.djangoapps.student.roles import (
 )
 from django.core.cache import cache
 from factories import build_course, enroll, make_user, publish_course
+
+from devtools.superset import venv_path
+from tests.fixtures.clickhouse import connect
+from tests.fixtures.processes import REPO
+from tutoraspects_sink.sink.embedding.conf import COURSE_ENGAGEMENT_UUID
+from tutoraspects_sink.superset import embedding as provisioning
 
 PASSWORD = "s3cret-Pa55"
 
@@ -93,4 +106,88 @@ def people(db) -> People:
 def _empty_cache():
     cache.clear()
     yield
+    cache.clear()
+
+
+# The real Superset (tests/fixtures/superset.py), provisioned for embedding -------------
+
+ISSUER = "aspects_sink_lms"
+ISSUER_PASSWORD = "Issuer-Pa55 'quoted'"
+# "Video views by video": one raw row per video of the current outline, plays included.
+VIDEO_VIEWS_CHART = "41df8186-c928-4218-a868-e922700b6cab"
+COURSE_B_NUMBER = "Engage202"
+
+
+@dataclass
+class Embedding:
+    superset: Any
+    course_a: str
+    course_b: str
+    provision_output: str
+
+    @property
+    def url(self) -> str:
+        return self.superset.server.url
+
+
+def run_provisioning(superset, tmp_path: Path, *extra: str, password: str = ISSUER_PASSWORD):
+    """The provisioning module, copied out of the repository and run by Superset's Python."""
+    script = tmp_path / "aspects_sink_embedding.py"
+    shutil.copyfile(provisioning.__file__, script)
+    return subprocess.run(
+        [str(venv_path() / "bin" / "python"), str(script), "--dashboard", COURSE_ENGAGEMENT_UUID,
+         "--issuer-user", ISSUER, "--issuer-password-env", "ISSUER_PASSWORD", *extra],
+        env={**os.environ, "SUPERSET_CONFIG_PATH": str(superset.server.directory / "superset_config.py"),
+             "ISSUER_PASSWORD": password},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="package")
+def embedding(superset_dashboards, tmp_path_factory) -> Iterator[Embedding]:
+    """Course B's activity next to course A's (the real sinks again), and Superset's side of
+    the embedding provisioned; course B's rows are removed afterwards."""
+    server = superset_dashboards.clickhouse
+    result = subprocess.run(
+        [sys.executable, "-m", "devtools.course_activity", "--clickhouse-url", server.url,
+         "--username", server.username, "--password-env", "DASH_CLICKHOUSE_PASSWORD",
+         "--database", superset_dashboards.database, "--workdir", str(tmp_path_factory.mktemp("course-b")),
+         "--course-number", COURSE_B_NUMBER],
+        env={**os.environ, "DASH_CLICKHOUSE_PASSWORD": server.password}, cwd=REPO,
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    course_b = json.loads(result.stdout.strip().splitlines()[-1])["course_key"]
+    provisioned = run_provisioning(superset_dashboards, tmp_path_factory.mktemp("provision"))
+    assert provisioned.returncode == 0, provisioned.stderr
+    try:
+        yield Embedding(
+            superset_dashboards, superset_dashboards.course_key, course_b, provisioned.stdout
+        )
+    finally:
+        with connect(server) as client:
+            for table in (
+                "course_overviews",
+                "course_blocks",
+                "tracking_events",
+                "course_enrollment",
+            ):
+                client.command(
+                    f"ALTER TABLE `{superset_dashboards.database}`.`{table}` DELETE "
+                    "WHERE course_key = {course:String}",
+                    parameters={"course": course_b},
+                    settings={"mutations_sync": 2},
+                )
+
+
+@pytest.fixture
+def lms(settings, embedding):
+    settings.SUPERSET_CONFIG = {
+        "internal_service_url": embedding.url,
+        "service_url": embedding.url,
+        "username": ISSUER,
+        "password": ISSUER_PASSWORD,
+    }
+    cache.clear()
+    yield settings
     cache.clear()

@@ -1,0 +1,150 @@
+"""The Reports tab in a real browser: headless Chromium (Debian's chromium and chromium-driver)
+opens the test project's instructor dashboard as course A's staff; the tab embeds the "Course
+engagement" dashboard from the real Superset, with the Embedded SDK served by the LMS, and the
+video chart shows course A's videos. The screenshot is the one in README.rst."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from common.djangoapps.student.roles import CourseStaffRole
+from django.contrib.auth.models import User
+from django.contrib.staticfiles import finders
+from django.test import Client
+from factories import build_course, publish_course
+from opaque_keys.edx.keys import CourseKey
+
+from tutoraspects_sink.sink.embedding.conf import COURSE_ENGAGEMENT_UUID
+from tutoraspects_sink.sink.embedding.sdk import SDK_STATIC_PREFIX
+
+from .conftest import closed_port
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "instructor-dashboard-reports.png"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    if not Path(CHROMEDRIVER).exists():
+        pytest.fail(
+            "chromium and chromium-driver are required (apt-get install chromium chromium-driver)"
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1500",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def served_sdk(settings, embedded_sdk_dir) -> None:
+    """The SDK bundle published as the image publishes it (STATICFILES_DIRS)."""
+    settings.STATICFILES_DIRS = [(SDK_STATIC_PREFIX, str(embedded_sdk_dir))]
+    finders.get_finder.cache_clear()
+    yield
+    finders.get_finder.cache_clear()
+
+
+def staff_session(live_server, browser, course_key: str) -> None:
+    """Log course A's staff in: a session made by Django, its cookie given to the browser."""
+    key = CourseKey.from_string(course_key)
+    publish_course(build_course(key.org, key.course, key.run, sections=1, subsections=1, units=1))
+    user = User.objects.create(username="course_a_staff", email="staff@example.org")
+    CourseStaffRole(key).add_users(user)
+    client = Client()
+    client.force_login(user)
+    browser.get(live_server.url + "/static/aspects_sink/embedding/reports.css")
+    browser.add_cookie(
+        {"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"}
+    )
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def test_reports_tab_renders_course_a_video_chart(live_server, browser, embedding, lms, served_sdk):
+    from selenium.webdriver.common.by import By
+
+    course_a = embedding.course_a
+    staff_session(live_server, browser, course_a)
+    browser.get(f"{live_server.url}/courses/{course_a}/instructor")
+    panel = browser.find_element(By.ID, f"aspects-sink-dashboard-{COURSE_ENGAGEMENT_UUID}")
+    frame = wait_for(
+        lambda: panel.find_elements(By.TAG_NAME, "iframe"), 60, "the dashboard's iframe"
+    )[0]
+    assert frame.get_attribute("src").startswith(
+        embedding.url + "/embedded/" + COURSE_ENGAGEMENT_UUID
+    )
+    sdk_loaded = browser.execute_script("return typeof window.supersetEmbeddedSdk")
+    assert sdk_loaded == "object"
+    browser.switch_to.frame(frame)
+    video_names = embedding.superset.activity["video_names"]
+    table_text = wait_for(
+        lambda: " ".join(cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "table td")),
+        180,
+        "the video views table",
+    )
+    wait_for(
+        lambda: all(
+            name in browser.find_element(By.TAG_NAME, "body").text for name in video_names[1:4]
+        ),
+        120,
+        "course A's videos in the table",
+    )
+    errors = browser.find_elements(
+        By.CSS_SELECTOR, "[data-test='chart-error'], .alert-danger, [role='alert']"
+    )
+    assert [error.text for error in errors if error.is_displayed()] == []
+    charts = browser.find_elements(
+        By.CSS_SELECTOR, "[data-test='chart-container'], .chart-container"
+    )
+    assert len(charts) >= 6, len(charts)
+    assert table_text
+    browser.switch_to.default_content()
+    time.sleep(3)  # let the bar charts finish their animation for the picture
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOT))
+
+
+def test_unreachable_superset_message_in_the_tab(live_server, browser, embedding, lms, served_sdk):
+    from selenium.webdriver.common.by import By
+
+    lms.SUPERSET_CONFIG = {
+        **lms.SUPERSET_CONFIG,
+        "internal_service_url": f"http://127.0.0.1:{closed_port()}",
+    }
+    staff_session(live_server, browser, embedding.course_a)
+    browser.get(f"{live_server.url}/courses/{embedding.course_a}/instructor")
+    message = browser.find_element(By.CSS_SELECTOR, ".aspects-sink-reports-message")
+    text = wait_for(lambda: "unavailable" in message.text and message.text, 30, "the tab's message")
+    assert text.startswith("The dashboards are unavailable: Superset at http://127.0.0.1:")
+    assert "did not answer" in text
+    assert browser.find_elements(By.TAG_NAME, "iframe") == []
+    # The rest of the instructor dashboard is there.
+    assert "Course Info" in browser.find_element(By.TAG_NAME, "body").text
