@@ -141,3 +141,27 @@ def test_other_plugins_steps_still_run(people, unreachable_superset, settings):
     page = dashboard_page(people.staff_a, people.course_a)
     assert "Other plugin" in page and "aspects_sink_reports" in page
     assert page.index("Other plugin") < page.index('data-section="aspects_sink_reports"')
+
+
+def test_sdk_missing_from_collected_static_files(people, unreachable_superset, settings, tmp_path):
+    """An image built without the SDK (collectstatic never saw it): one message in the tab."""
+    from django.contrib.staticfiles import finders
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = str(tmp_path / "static")
+    settings.STATICFILES_DIRS = []
+    finders.get_finder.cache_clear()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    try:
+        page = dashboard_page(people.staff_a, people.course_a)
+    finally:
+        finders.get_finder.cache_clear()
+    assert (
+        "The dashboards are unavailable: the Embedded SDK is not among the static files "
+        "(aspects_sink/embedded-sdk/index.js; see ASPECTS_SINK_EMBEDDED_SDK_VERSION and collectstatic)"
+    ) in html.unescape(page)
+    assert "aspects-sink-reports-settings" not in page

@@ -62,10 +62,11 @@ def reports_fragment(course_key: Any) -> Fragment:
     """The tab's HTML: a container per dashboard and the settings the script needs, or one
     message when the settings are unusable."""
     fragment = Fragment()
-    fragment.add_css_url(static("aspects_sink/embedding/reports.css"))
     try:
+        fragment.add_css_url(static("aspects_sink/embedding/reports.css"))
         superset = conf.superset_config()
         dashboards = dashboards_for_user(conf.instructor_dashboards())
+        sdk_url = _static_url(SDK_STATIC_PATH, "the Embedded SDK is not among the static files")
     except conf.EmbeddingConfigError as error:
         log.error("Reports tab of %s: %s", course_key, error)
         fragment.add_content(
@@ -74,7 +75,7 @@ def reports_fragment(course_key: Any) -> Fragment:
         )
         return fragment
     settings = {
-        "sdkUrl": static(SDK_STATIC_PATH),
+        "sdkUrl": sdk_url,
         "supersetUrl": superset.public_url,
         "guestTokenUrl": reverse(
             "aspects_sink:course_guest_token", kwargs={"course_id": str(course_key)}
@@ -109,3 +110,14 @@ def reports_fragment(course_key: Any) -> Fragment:
     )
     fragment.add_javascript_url(static("aspects_sink/embedding/reports.js"))
     return fragment
+
+
+def _static_url(path: str, problem: str) -> str:
+    """The URL of a static file; with manifest storage, a file collectstatic never saw is an
+    error, reported in the tab instead of breaking it."""
+    try:
+        return static(path)
+    except ValueError:
+        raise conf.EmbeddingConfigError(
+            f"{problem} ({path}; see ASPECTS_SINK_EMBEDDED_SDK_VERSION and collectstatic)"
+        ) from None
