@@ -136,8 +136,15 @@ class SupersetClient:
     def call(
         self, method: str, path: str, *, json_body: Any = None, fields: dict[str, Any] | None = None
     ) -> Any:
-        """Send one API request as the logged-in user; return the decoded JSON answer."""
+        """Send one API request as the logged-in user; return the decoded JSON answer.
+
+        Superset's access tokens expire (15 minutes by default): a session that outlives its
+        token logs in again, once, and repeats the request.
+        """
         status, answer = self._send(method, path, json_body=json_body, fields=fields)
+        if status == 401 and "Authorization" in self._headers and _expired(answer):
+            self.login()
+            status, answer = self._send(method, path, json_body=json_body, fields=fields)
         self._raise_for_status(status, answer, f"{method} {path.split('?', maxsplit=1)[0]}")
         return answer
 
@@ -243,6 +250,11 @@ def _flatten(value: Any, prefix: str = "") -> list[str]:
     if isinstance(value, list):
         return [line for item in value for line in _flatten(item, prefix)]
     return [f"{prefix}{value}"]
+
+
+def _expired(answer: Any) -> bool:
+    """Whether a 401 answer says the access token has expired (Flask-JWT-Extended's message)."""
+    return isinstance(answer, dict) and "expired" in str(answer.get("msg", "")).lower()
 
 
 def _reason(error: Exception) -> str:
