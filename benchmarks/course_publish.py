@@ -25,11 +25,11 @@ SIZES = (500, 5_000, 20_000)
 
 def structure_load(store: Any, course_key: Any) -> None:
     """What split does for any reader of the outline: load and decode the structure."""
-    from tutoraspects_sink.sink import platform
+    from tutoraspects_sink.sink import edx_platform
     from tutoraspects_sink.sink.outline import paused_garbage_collection
 
     with paused_garbage_collection(), store.bulk_operations(course_key, emit_signals=False):
-        platform.published_structure(store, course_key)
+        edx_platform.published_structure(store, course_key)
 
 
 def main() -> None:

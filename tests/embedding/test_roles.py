@@ -15,7 +15,7 @@ from common.djangoapps.student.roles import (
 from django.contrib.auth.models import AnonymousUser, User
 from factories import make_user
 
-from tutoraspects_sink.sink import platform
+from tutoraspects_sink.sink import edx_platform
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_org_role_is_not_course_staff(people):
     OrgStaffRole(people.course_a.org).add_users(user)
     assert OrgStaffRole(people.course_a.org).has_user(fresh(user))
     assert not CourseStaffRole(people.course_a).has_user(fresh(user))
-    assert not platform.is_course_staff(fresh(user), people.course_a)
+    assert not edx_platform.is_course_staff(fresh(user), people.course_a)
 
 
 def test_global_staff_is_is_staff(people):
@@ -93,9 +93,10 @@ def test_global_staff_is_is_staff(people):
 )
 def test_platform_adapter_course_staff(people, who, course, expected):
     assert (
-        platform.is_course_staff(fresh(getattr(people, who)), getattr(people, course)) is expected
+        edx_platform.is_course_staff(fresh(getattr(people, who)), getattr(people, course))
+        is expected
     )
 
 
 def test_anonymous_is_never_course_staff(people):
-    assert not platform.is_course_staff(AnonymousUser(), people.course_a)
+    assert not edx_platform.is_course_staff(AnonymousUser(), people.course_a)

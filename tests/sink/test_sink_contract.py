@@ -109,9 +109,9 @@ def test_the_tutor_plugin_reads_the_same_declarations():
 
 
 def test_every_declared_trigger_names_a_signal_the_platform_has():
-    from tutoraspects_sink.sink import platform
+    from tutoraspects_sink.sink import edx_platform
 
     for sink in catalog.sinks():
         for trigger in sink.triggers:
-            assert platform.import_object(trigger.signal) is not None, trigger.signal
+            assert edx_platform.import_object(trigger.signal) is not None, trigger.signal
             assert trigger.by in {"key", "user"}

@@ -12,7 +12,7 @@ from openedx_events.content_authoring.data import CourseCatalogData, CourseSched
 from openedx_events.content_authoring.signals import COURSE_CATALOG_INFO_CHANGED
 from waffle.testutils import override_flag
 
-from tutoraspects_sink.sink import conf, delivery, dumpers, platform
+from tutoraspects_sink.sink import conf, delivery, dumpers, edx_platform
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,15 +53,15 @@ def test_a_missing_model_disables_its_sink_with_one_warning(sink, settings, capl
         **settings.EVENT_SINK_CLICKHOUSE_MODEL_CONFIG,
         "user_profile": {"module": "no.such.module", "model": "UserProfile"},
     }
-    platform.get_model.cache_clear()
+    edx_platform.get_model.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger="tutoraspects_sink.sink.platform"):
+        with caplog.at_level(logging.WARNING, logger="tutoraspects_sink.sink.edx_platform"):
             assert not dumpers.get("user_profile").is_enabled()
             assert not dumpers.get("user_profile").is_enabled()
         warnings = [r for r in caplog.records if "user_profile" in r.getMessage()]
         assert len(warnings) == 1 and "no.such.module" in warnings[0].getMessage()
     finally:
-        platform.get_model.cache_clear()
+        edx_platform.get_model.cache_clear()
 
 
 def test_clickhouse_down_never_breaks_the_request_and_logs_one_line(sink, settings, caplog):

@@ -18,7 +18,7 @@ from django.db.models.signals import post_save, pre_save
 
 from tutoraspects_sink.catalog.declarations import Trigger
 
-from . import delivery, dumpers, platform
+from . import delivery, dumpers, edx_platform
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +120,12 @@ def connect_receivers() -> None:
     """Connect every receiver whose signal or model this platform has; warn for the rest."""
     for dumper in dumpers.every():
         for trigger in dumper.declaration.triggers:
-            signal = platform.import_object(trigger.signal)
+            signal = edx_platform.import_object(trigger.signal)
             if signal is None:
                 continue
             options: dict[str, Any] = {}
             if trigger.own_model:
-                options["sender"] = platform.get_model(dumper.model_key)
+                options["sender"] = edx_platform.get_model(dumper.model_key)
                 if options["sender"] is None:
                     continue
             signal.connect(
@@ -134,10 +134,10 @@ def connect_receivers() -> None:
                 dispatch_uid=f"aspects_sink.{dumper.name}.{trigger.signal}",
                 **options,
             )
-    retirement = platform.import_object(RETIREMENT_SIGNAL)
+    retirement = edx_platform.import_object(RETIREMENT_SIGNAL)
     if retirement is not None:
         retirement.connect(on_user_retired, dispatch_uid="aspects_sink.on_user_retired")
-    user_model = platform.get_model("auth_user")
+    user_model = edx_platform.get_model("auth_user")
     if user_model is not None:
         pre_save.connect(
             remember_copied_user_fields, sender=user_model, dispatch_uid="aspects_sink.user_pre"

@@ -23,7 +23,7 @@ from opaque_keys.edx.keys import CourseKey
 from tutoraspects_sink.catalog.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
 from tutoraspects_sink.catalog.values import text
 
-from .. import platform
+from .. import edx_platform
 from ..dumpers.course import CourseDumper
 from . import keyset
 from .context import Run
@@ -133,7 +133,7 @@ def _dump_page(dumper: CourseDumper, run: Run, keys: list[Any], batch: CourseBat
             run.counts.skipped += run.counts.failed == failed  # gone from the modulestore
             continue
         batch.add(rows, counted=True)
-        for ccx_key in platform.ccx_course_keys(key):
+        for ccx_key in edx_platform.ccx_course_keys(key):
             follower = _serialized(dumper, run, CourseKey.from_string(ccx_key), None)
             if follower is not None:
                 batch.add(follower, counted=False)

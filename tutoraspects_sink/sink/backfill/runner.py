@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import dumpers, platform, toggles
+from .. import dumpers, edx_platform, toggles
 from ..dumpers import Dumper
 from ..dumpers.course import CourseDumper
 from ..dumpers.model_rows import ModelRowsDumper
@@ -77,7 +77,7 @@ def select(name: str | None, all_objects: bool, options: BackfillOptions) -> lis
 
 def check_enabled(sink: Dumper[Any]) -> None:
     """Refuse an object that its sink would not write either, saying how to enable it."""
-    if platform.get_model(sink.model_key) is None:
+    if edx_platform.get_model(sink.model_key) is None:
         raise BackfillError(
             f"object {sink.name!r}: its model is not available on this platform; check "
             f"EVENT_SINK_CLICKHOUSE_MODEL_CONFIG[{sink.model_key!r}]"

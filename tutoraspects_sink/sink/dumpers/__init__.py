@@ -20,7 +20,7 @@ from django.utils import timezone
 from tutoraspects_sink import catalog
 from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
-from .. import platform, toggles
+from .. import edx_platform, toggles
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Dumper(Generic[SinkT]):
     @property
     def model(self) -> Any:
         """The platform model; only called once :meth:`is_enabled` said it exists."""
-        model = platform.get_model(self.model_key)
+        model = edx_platform.get_model(self.model_key)
         if model is None:
             raise LookupError(f"model {self.model_key!r} of sink {self.name!r} is not available")
         return model
@@ -80,7 +80,7 @@ class Dumper(Generic[SinkT]):
         """On when switched on, its model exists and, for a PII sink, PII is enabled."""
         if self.holds_pii and not toggles.pii_enabled():
             return False
-        return toggles.switched_on(self.name) and platform.get_model(self.model_key) is not None
+        return toggles.switched_on(self.name) and edx_platform.get_model(self.model_key) is not None
 
     def dump(
         self,

@@ -21,7 +21,7 @@ from tutoraspects_sink.catalog.course_overviews import BLOCK_COLUMNS, COURSE_COL
 from tutoraspects_sink.catalog.values import text
 from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
-from .. import platform
+from .. import edx_platform
 from ..outline import OutlineBlock, paused_garbage_collection, read_published_outline
 from . import Dumper, DumpResult, DumpStamp
 
@@ -71,7 +71,7 @@ class CourseDumper(Dumper[CourseSink]):
             course_key = CourseKey.from_string(str(key))
             result.rows += self.dump_course(course_key, writer, payload)
             result.keys.append(str(key))
-            for ccx_key in platform.ccx_course_keys(course_key):
+            for ccx_key in edx_platform.ccx_course_keys(course_key):
                 result.rows += self.dump_course(CourseKey.from_string(ccx_key), writer)
                 result.keys.append(ccx_key)
         return result
@@ -112,7 +112,7 @@ class CourseDumper(Dumper[CourseSink]):
         """Write one snapshot of ``course_key``; return the number of rows written (0 if gone)."""
         overview = self.overview(course_key)
         if overview is None:
-            return self.write_deletion(course_key, platform.modulestore(), writer)
+            return self.write_deletion(course_key, edx_platform.modulestore(), writer)
         # Everything a dump allocates (structure, outline, rows, insert columns) is also freed
         # before the collector is back: it then has no backlog of young objects to scan.
         with paused_garbage_collection():
@@ -136,7 +136,7 @@ class CourseDumper(Dumper[CourseSink]):
         stamp (None when the modulestore has no such course). Callers write the blocks first.
         """
         course_key, stamp = overview.id, DumpStamp.new()
-        outline = read_published_outline(course_key, platform.modulestore())
+        outline = read_published_outline(course_key, edx_platform.modulestore())
         if outline is None:
             return None
         return self.block_rows(course_key, outline, stamp), self.course_row(

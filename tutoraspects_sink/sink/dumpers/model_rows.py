@@ -13,7 +13,7 @@ from typing import Any
 from tutoraspects_sink import catalog
 from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
-from .. import platform, toggles
+from .. import edx_platform, toggles
 from . import Dumper, DumpResult, DumpStamp
 
 
@@ -25,9 +25,9 @@ class ModelRowsDumper(Dumper[catalog.ModelSink]):
         if user_field:
             user_path = user_field.removesuffix("_id")
             queryset = queryset.exclude(
-                **{f"{user_path}__username__startswith": platform.retired_username_prefix()}
+                **{f"{user_path}__username__startswith": edx_platform.retired_username_prefix()}
             )
-            retiring = platform.get_model("user_retirement_status")
+            retiring = edx_platform.get_model("user_retirement_status")
             if retiring is not None:
                 queryset = queryset.exclude(
                     **{f"{user_field}__in": retiring.objects.values("user_id")}

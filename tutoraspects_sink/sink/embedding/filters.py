@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from openedx_filters import PipelineStep
 from web_fragments.fragment import Fragment
 
-from .. import platform
+from .. import edx_platform
 from . import conf
 from .locale import dashboards_for_user
 from .sdk import SDK_STATIC_PATH
@@ -44,7 +44,7 @@ class AddReportsTab(PipelineStep):
     def run_filter(self, context: dict[str, Any], template_name: str) -> dict[str, Any]:
         course_key = context["course"].id
         user = get_current_user()
-        if not platform.is_course_staff(user, course_key):
+        if not edx_platform.is_course_staff(user, course_key):
             return {"context": context, "template_name": template_name}
         context.setdefault("sections", []).append(
             {

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
-from .. import platform
+from .. import edx_platform
 from . import conf, rison, tokens
 from .locale import dashboards_for_user
 from .superset import GuestTokenError
@@ -40,7 +40,7 @@ def _error(status: int, message: str) -> JsonResponse:
 
 
 def _authorize(request: HttpRequest, course_key: Any) -> None:
-    if not platform.is_course_staff(request.user, course_key):
+    if not edx_platform.is_course_staff(request.user, course_key):
         raise _Refused(403, _("Only the course's staff and instructors may see its dashboards."))
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .. import platform
+from .. import edx_platform
 
 
 @dataclass
@@ -34,7 +34,7 @@ def create_course(
     per problem."""
     from xmodule.modulestore import ModuleStoreEnum
 
-    store = platform.modulestore()
+    store = edx_platform.modulestore()
 
     def child(parent: Any, block_type: str, name: str) -> Any:
         return store.create_child(
@@ -67,11 +67,11 @@ def create_course(
 
 def existing_course(course_key: Any) -> LoadTestCourse:
     """The published videos and problems of an existing course."""
-    store = platform.modulestore()
+    store = edx_platform.modulestore()
     result = LoadTestCourse(course_key=course_key)
     if store.get_course(course_key) is None:
         raise LookupError(f"course {course_key} does not exist")
-    revision = platform.published_only_revision()
+    revision = edx_platform.published_only_revision()
     for block_type, blocks in (("video", result.videos), ("problem", result.problems)):
         for block in store.get_items(
             course_key, revision=revision, qualifiers={"category": block_type}

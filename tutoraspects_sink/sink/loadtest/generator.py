@@ -29,7 +29,7 @@ from typing import Any
 from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
 from .. import conf as sink_conf
-from .. import platform
+from .. import edx_platform
 from ..tracking import conf as tracking_conf
 from ..tracking import transports
 from ..tracking.backend import ClickHouseTrackingBackend
@@ -146,7 +146,7 @@ class LoadTest:
         self.users = self._create_users(
             [f"{prefix}{self.run_id}_{index}" for index in range(self.options.num_users)]
         )
-        enrollment = platform.get_model("course_enrollment")
+        enrollment = edx_platform.get_model("course_enrollment")
         for index, user in enumerate(self.users):
             self._user_contexts[user.id] = self._request_context(user, index)
             self.enrolled[user.id] = False
@@ -172,7 +172,7 @@ class LoadTest:
         )
         users = list(user_model.objects.filter(username__in=names).order_by("id"))
         # Every LMS account has a profile (the enrollment signals read the learner's name).
-        profile_model = platform.get_model("user_profile")
+        profile_model = edx_platform.get_model("user_profile")
         if profile_model is not None:
             profile_model.objects.bulk_create(
                 [
@@ -340,7 +340,7 @@ class LoadTest:
 
     def _toggle_enrollment(self, user: Any) -> None:
         assert self.course is not None
-        enrollment = platform.get_model("course_enrollment")
+        enrollment = edx_platform.get_model("course_enrollment")
         if enrollment is None:
             return
         with self._context("edx.request", self._user_contexts[user.id]):

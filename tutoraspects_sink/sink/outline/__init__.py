@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 
-from .. import platform
+from .. import edx_platform
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def read_published_outline(course_key: Any, store: Any) -> list[OutlineBlock] | 
     with (
         paused_garbage_collection(),
         store.bulk_operations(course_key, emit_signals=False),
-        store.branch_setting(platform.published_only_branch(), course_key),
+        store.branch_setting(edx_platform.published_only_branch(), course_key),
     ):
         if configured_reader() == "structure":
             blocks = structure.read(course_key, store)

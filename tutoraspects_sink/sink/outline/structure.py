@@ -31,7 +31,7 @@ from typing import Any
 
 from tutoraspects_sink.catalog.values import text
 
-from .. import platform
+from .. import edx_platform
 from . import OutlineBlock
 from .xblocks import location_prefix
 
@@ -103,7 +103,7 @@ def outline_from_structure(
     blocks = structure["blocks"]
     outline: list[OutlineBlock] = []
     _resolve([(structure["root"], "", _MISSING)], blocks, classes, prefix, outline)
-    detached_types = platform.detached_block_types()
+    detached_types = edx_platform.detached_block_types()
     detached = [(key, "", _MISSING) for key in reversed(blocks) if key[0] in detached_types]
     _resolve(detached, blocks, classes, prefix, outline, detached=True)
     return outline
@@ -180,7 +180,7 @@ def read(course_key: Any, store: Any) -> list[OutlineBlock] | None:
     if getattr(course_key, "ccx", None) is not None:
         return DECLINED  # a CCX is read through the CCX wrapper's XBlocks
     try:
-        structure = platform.published_structure(store, course_key)
+        structure = edx_platform.published_structure(store, course_key)
         if structure is None:
             return None
         classes = BlockClasses(lambda: store.get_course(course_key).runtime)

@@ -12,7 +12,7 @@ from typing import Any
 
 from tutoraspects_sink.catalog.values import text
 
-from .. import platform
+from .. import edx_platform
 from . import OutlineBlock
 
 
@@ -87,7 +87,7 @@ def read(course_key: Any, store: Any) -> list[OutlineBlock] | None:
     ]
     # Tabs, about and info pages are in no outline. A callable criterion is the one form
     # every modulestore's get_items accepts.
-    detached_types = platform.detached_block_types()
+    detached_types = edx_platform.detached_block_types()
     blocks += [
         outline_block(block, location_of(block), "", detached=True)
         for block in store.get_items(
