@@ -65,3 +65,72 @@ def test_retirement_runs_even_when_only_enrollments_are_collected(sink, settings
 
 def test_every_table_with_a_user_id_is_purged():
     assert {table for table, _ in catalog.user_tables()} >= {*USER_TABLES, "tracking_events"}
+
+
+def every_row_of(sink, user_id):
+    """Rows of the user in every user table, read as a user allowed to change settings could:
+    rows only masked by a lightweight delete would show up here."""
+    return [
+        (table, *row)
+        for table, column in catalog.user_tables()
+        for row in sink.rows(
+            f"SELECT * FROM {{db}}.{table} WHERE {column} = {{uid:Int64}} "
+            "SETTINGS apply_deleted_mask = 0",
+            uid=user_id,
+        )
+    ]
+
+
+def test_retired_rows_are_gone_from_disk_and_stay_gone_after_merges(sink):
+    course_key = publish_course(build_course(number="RET3", sections=1, subsections=1, units=1))
+    leaving, staying = make_user("leaving_disk"), make_user("staying_disk")
+    for user in (leaving, staying):
+        make_external_id(user)
+        enroll(user, course_key)
+    assert every_row_of(sink, leaving.id)
+    staying_rows = every_row_of(sink, staying.id)
+
+    retire_user(leaving)
+
+    assert every_row_of(sink, leaving.id) == []
+    for table, _column in catalog.user_tables():
+        sink.client.command(f"OPTIMIZE TABLE `{sink.database}`.{table} FINAL")
+    assert every_row_of(sink, leaving.id) == []
+    assert every_row_of(sink, staying.id) == staying_rows
+    assert sink.rows("SELECT user_id FROM {db}.retired_users") == [(leaving.id,)]
+
+
+def test_retirement_runs_with_every_sink_and_pii_switched_off(sink, settings):
+    """Rows written while the sinks were on stay in ClickHouse after they are switched off:
+    retirement still deletes them."""
+    course_key = publish_course(build_course(number="RET4", sections=1, subsections=1, units=1))
+    user = make_user("written_before_switch_off")
+    make_external_id(user)
+    enroll(user, course_key)
+    for declared in catalog.toggled():
+        setattr(settings, declared.setting, False)
+    settings.ASPECTS_ENABLE_PII = False
+
+    retire_user(user, unenroll=False)
+
+    assert every_row_of(sink, user.id) == []
+
+
+def test_every_table_is_attempted_when_one_fails(sink, caplog):
+    """One table missing (or failing): the others are purged, the user is in the ledger, and
+    the failure is reported with the command that repairs it."""
+    course_key = publish_course(build_course(number="RET5", sections=1, subsections=1, units=1))
+    user = make_user("one_table_fails")
+    make_external_id(user)
+    enroll(user, course_key)
+    hidden = f"`{sink.database}`.course_enrollment_hidden"
+    sink.client.command(f"RENAME TABLE `{sink.database}`.course_enrollment TO {hidden}")
+    try:
+        retire_user(user, unenroll=False)
+    finally:
+        sink.client.command(f"RENAME TABLE {hidden} TO `{sink.database}`.course_enrollment")
+
+    assert {row[0] for row in every_row_of(sink, user.id)} == {"course_enrollment"}
+    assert sink.rows("SELECT user_id FROM {db}.retired_users") == [(user.id,)]
+    assert "failed: course_enrollment" in caplog.text
+    assert "run dump_data_to_clickhouse to repair" in caplog.text

@@ -19,6 +19,39 @@ def emit_for(user) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("pii", [True, False])
+def test_retirement_runs_when_only_tracking_is_collected(
+    tracking_db, settings, tracker, names, pii
+):
+    """No model sink on, only tracking (with PII or without): the events still hold the user
+    id, so retirement must run (it used to wait for a model sink to be enabled)."""
+    from celery import current_app
+
+    from tutoraspects_sink import catalog
+
+    configure_tracking(settings, tracking_db, names, "direct", pii=pii)
+    for declared in catalog.toggled():
+        setattr(settings, declared.setting, False)
+    backend = ClickHouseTrackingBackend()
+    tracker(aspects_sink=backend)
+    leaving, staying = make_user("leaving_tracking_only"), make_user("staying_tracking_only")
+    for user in (leaving, staying):
+        emit_for(user)
+    backend.flush(30)
+    assert tracking_db.count("tracking_events") == 2
+
+    eager = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True
+    try:
+        retire_user(leaving)
+    finally:
+        current_app.conf.task_always_eager = eager
+
+    assert tracking_db.rows("SELECT user_id FROM {db}.tracking_events") == [(staying.id,)]
+    assert tracking_db.rows("SELECT user_id FROM {db}.retired_users") == [(leaving.id,)]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_retiring_a_user_deletes_their_tracking_events(sink, settings, tracker, names):
     truncate_tracking(sink)
     configure_tracking(settings, sink, names, "direct")

@@ -134,21 +134,6 @@ class ClickHouseWriter:
         finally:
             context.data = None
 
-    def delete(self, table: str, column: str, values: Sequence[int | str]) -> None:
-        """Lightweight-delete the rows whose ``column`` is one of ``values`` (bound), on every
-        node of the cluster when there is one, and wait until they are gone."""
-        if not values:
-            return
-        kind = "Int64" if all(isinstance(value, int) for value in values) else "String"
-        cluster = self.settings.cluster
-        on_cluster = f" ON CLUSTER {quote_identifier(cluster)}" if cluster else ""
-        self.client.command(
-            f"DELETE FROM {self.qualified(table)}{on_cluster} "
-            f"WHERE {quote_identifier(column)} IN {{values:Array({kind})}}",
-            parameters={"values": list(values)},
-            settings={"mutations_sync": 2, "lightweight_deletes_sync": 2},
-        )
-
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """The rows of one SELECT, values bound from ``parameters``."""
         return [tuple(row) for row in self.client.query(sql, parameters=parameters).result_rows]

@@ -3,8 +3,9 @@
 One receiver per trigger that a sink declares (:mod:`tutoraspects_sink.catalog`): it checks
 that its sink is enabled (a disabled sink queues nothing) and hands the key to
 :mod:`.delivery`, which queues it after commit. Two more serve every sink holding user data:
-a changed username or email re-writes the rows that copy it, and retirement deletes the user
-from every table holding user data. Receivers never raise into the request.
+a changed username or email re-writes the rows that copy it, and retirement (always, whatever
+is switched on) deletes the user from every table holding user data. Receivers never raise
+into the request.
 """
 
 from __future__ import annotations
@@ -106,13 +107,11 @@ def on_user_saved(sender: Any, instance: Any, created: bool = False, **kwargs: A
 def on_user_retired(sender: Any, user: Any = None, **kwargs: Any) -> None:
     """USER_RETIRE_LMS_MISC: remove the user from every sink table holding their data.
 
-    Runs whenever any sink holding user data is enabled, with no switch of its own, so that
-    retirement cannot silently do nothing while data is still being collected.
+    Always queued, whatever is switched on now: ClickHouse may hold the user's data from any
+    sink, from tracking events, or from before a sink or PII was switched off. There is no
+    switch of its own, so retirement can never silently do nothing.
     """
-    if user is None:
-        return
-    holding = (dumper for dumper in dumpers.every() if dumper.declaration.user_tables)
-    if any(dumper.is_enabled() for dumper in holding):
+    if user is not None and getattr(user, "id", None) is not None:
         delivery.enqueue_task("retire_user", user_id=int(user.id))
 
 

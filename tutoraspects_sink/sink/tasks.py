@@ -15,7 +15,7 @@ from typing import Any
 from celery import shared_task
 
 from tutoraspects_sink import catalog
-from tutoraspects_sink.clickhouse import errors
+from tutoraspects_sink.clickhouse import errors, retirement
 
 from . import conf, dumpers
 
@@ -83,15 +83,20 @@ def dump(
 
 @shared_task(name="tutoraspects_sink.retire_user", **TASK_OPTIONS)
 def retire_user(self: Any, user_id: int) -> int:
-    """Delete every row of ``user_id`` from every table that holds user data (declared by
-    each sink: model sinks, tracking events)."""
+    """Record ``user_id`` as retired, then physically delete their rows from every table that
+    holds user data (declared by each sink: model sinks, tracking events).
+
+    Every table is attempted even when another fails; the task is then retried as a whole
+    (each step is idempotent), and a retirement still incomplete when it gives up is repaired
+    by ``dump_data_to_clickhouse``.
+    """
     tables = catalog.user_tables()
-    writer = conf.writer()
-    try:
-        for table, column in tables:
-            writer.delete(table, column, [int(user_id)])
-    except Exception as error:
-        retry_or_give_up(self, error, f"retirement of user {int(user_id)}")
-        return 0
+    outcome = retirement.retire(conf.writer(), tables, [int(user_id)])
+    if outcome.first_error is not None:
+        failed = ", ".join(sorted(outcome.failed))
+        retry_or_give_up(
+            self, outcome.first_error, f"retirement of user {int(user_id)} (failed: {failed})"
+        )
+        return len(tables) - len(outcome.failed)
     log.info("Removed user %d from %d ClickHouse sink tables", int(user_id), len(tables))
     return len(tables)
