@@ -237,10 +237,35 @@ def dump_data_to_clickhouse(  # noqa: PLR0917 - click passes each option
     yield service, shell_join(args)
 
 
+@click.command(
+    "dump-courses-to-clickhouse",
+    help="Dump course structure to ClickHouse, as the older sink's job did: OPTIONS are those "
+    "of ./manage.py cms dump_courses_to_clickhouse (--courses KEY... --courses_to_skip KEY... "
+    "--force --limit N, connection overrides), in one string.",
+)
+@click.option("--options", default="", metavar='"OPTIONS"', help='e.g. --options "--force".')
+def dump_courses_to_clickhouse(options: str) -> Iterator[tuple[str, str]]:
+    """``tutor local do dump-courses-to-clickhouse --options "..."``, as older Aspects releases
+    spelled it. Aspects pasted OPTIONS into the script unquoted; here they are split as a shell
+    would split them and each one is quoted again, so that nothing in them runs in the job's
+    shell or Jinja."""
+    try:
+        args = shlex.split(options)
+    except ValueError as error:
+        message = f"cannot split {options!r} ({error})"
+        raise click.BadParameter(message, param_hint="--options") from None
+    try:
+        script = shell_join(["./manage.py", "cms", "dump_courses_to_clickhouse", *args])
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--options") from None
+    yield "cms", script
+
+
 # Every job of the plugin, as plugin.py registers them.
 COMMANDS = (
     migrate_clickhouse,
     dump_data_to_clickhouse,
+    dump_courses_to_clickhouse,
     load_test_tracking_events,
     load_test_tracking,
 )

@@ -126,25 +126,29 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            if options["timeout_secs"] is not None and not options["timeout_secs"] > 0:
-                raise BackfillError("--timeout-secs must be a positive number of seconds")
-            backfill(
-                options["object"],
-                options["all"],
-                BackfillOptions(
-                    ids=split_ids(options["ids"]),
-                    ids_to_skip=split_ids(options["ids_to_skip"]),
-                    start_after=options["start_pk"],
-                    **{name: options[name] for name in RUN_OPTIONS},
-                ),
-                Overrides(**{name: options[name] for name in CONNECTION_OPTIONS}),
-                out=self.stdout,
-                err=self.stderr,
-                tty=self.stderr.isatty(),
-            )
+            self.run(options)
         except BackfillError as error:
             raise CommandError(str(error), returncode=error.returncode) from None
         except KeyboardInterrupt:
             raise CommandError(
                 "interrupted: run the same command again to resume", returncode=130
             ) from None
+
+    def run(self, options: dict[str, Any]) -> None:
+        """The backfill the options ask for; a :class:`BackfillError` is the one line shown."""
+        if options["timeout_secs"] is not None and not options["timeout_secs"] > 0:
+            raise BackfillError("--timeout-secs must be a positive number of seconds")
+        backfill(
+            options["object"],
+            options["all"],
+            BackfillOptions(
+                ids=split_ids(options["ids"]),
+                ids_to_skip=split_ids(options["ids_to_skip"]),
+                start_after=options["start_pk"],
+                **{name: options[name] for name in RUN_OPTIONS},
+            ),
+            Overrides(**{name: options[name] for name in CONNECTION_OPTIONS}),
+            out=self.stdout,
+            err=self.stderr,
+            tty=self.stderr.isatty(),
+        )
