@@ -289,6 +289,45 @@ def test_store_returns_locators_and_platform_block_semantics():
     assert store.get_course(CourseLocator("No", "Such", "Course")) is None
 
 
+def test_split_keeps_settings_in_the_structure_and_content_in_definitions():
+    # split_mongo: a block's settings-scoped values and children are in the structure's
+    # ``fields``; content-scoped ones (a field declared without scope) in its definition.
+    from xblock.core import XBlock
+    from xmodule.util.keys import BlockKey
+
+    key = publish_course(build_course(sections=1, subsections=1, units=1))
+    unit = next(b for b in published_outline(key) if b.category == "vertical")
+    poll = add_block(
+        unit.location, "poll", "Which topic next?",
+        fields={"private_results": True, "visible_to_staff_only": False},
+    )  # fmt: skip
+    html = add_block(unit.location, "html", "Reading", fields={"data": "<p>Hi</p>"})
+    store = modulestore()
+    published = key.for_branch(ModuleStoreEnum.BranchName.published)
+    blocks = store._lookup_course(published).structure["blocks"]
+
+    poll_data = blocks[BlockKey("poll", poll.block_id)]
+    html_data = blocks[BlockKey("html", html.block_id)]
+    assert poll_data.fields == {"visible_to_staff_only": False}  # InheritanceMixin's setting
+    assert html_data.fields == {"display_name": "Reading"}
+    assert blocks[BlockKey("vertical", unit.location.block_id)].fields["children"][-2:] == [
+        BlockKey("poll", poll.block_id), BlockKey("html", html.block_id),
+    ]  # fmt: skip
+    assert "children" not in html_data.fields
+    definitions = {
+        document["_id"]: document
+        for document in store.get_definitions(key, [poll_data.definition, html_data.definition])
+    }
+    assert definitions[poll_data.definition]["fields"] == {
+        "display_name": "Which topic next?", "private_results": True,
+    }  # fmt: skip
+    assert definitions[html_data.definition]["fields"] == {"data": "<p>Hi</p>"}
+    # The classes are the real ones: xblock-poll's from its entry point, the platform's mirrored.
+    poll_class = store.get_item(poll).runtime.load_block_type("poll")
+    assert poll_class is XBlock.load_class("poll") and poll_class.__module__ == "poll.poll"
+    assert store.get_item(poll).display_name_with_default == "Which topic next?"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_delete_course_sends_course_deleted(connect):
     key = publish_course(build_course())

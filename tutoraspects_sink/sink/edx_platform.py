@@ -79,6 +79,29 @@ def published_structure(store: Any, course_key: Any) -> dict[str, Any] | None:
         return None
 
 
+def block_definitions(store: Any, course_key: Any, ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """The content-scoped fields of split's block definitions ``ids`` (by definition id), in
+    one read: split keeps a block's content-scoped values (a ``display_name`` declared without
+    scope, for example) in its definition, not in the structure. Split internals, like
+    ``published_structure``; inside a bulk operation split serves them from its cache."""
+    split = store._get_modulestore_for_courselike(course_key)
+    documents = split.get_definitions(course_key, list(ids))
+    return {document["_id"]: document.get("fields") or {} for document in documents}
+
+
+@cache
+def standard_display_name_rule() -> Any:
+    """The platform's own ``display_name_with_default`` (``XModuleMixin``'s property), which
+    block classes inherit unless they name themselves another way; None if it moved."""
+    import inspect
+
+    try:
+        from xmodule.x_module import XModuleMixin
+    except ImportError:
+        return None
+    return inspect.getattr_static(XModuleMixin, "display_name_with_default", None)
+
+
 @cache
 def detached_block_types() -> frozenset[str]:
     """Block types that are part of a course but not of its outline (tabs, about pages...)."""

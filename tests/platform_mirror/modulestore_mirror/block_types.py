@@ -1,40 +1,12 @@
-"""What the mirror knows about each block type, taken from edx-platform's block classes.
+"""Field values the mirror answers for blocks beyond what their XBlock classes declare.
 
-* Display-name defaults: ``HtmlBlockMixin`` "Text", ``AboutFields`` "overview",
-  ``StaticTabFields`` "Empty", ``VideoBlock`` "Video", ``DiscussionXBlock`` "Discussion",
-  ``ProblemBlock`` "Blank Problem"; outline blocks have none (``display_name_with_default`` then
-  falls back to the block id with ``_`` as spaces).
-* ``completion_mode`` is a class attribute: ``SequenceFields`` (chapter, sequential, vertical,
-  course) "aggregator", ``VideoBlock`` "completable", ``DiscussionXBlock`` "excluded". HTML-like
-  blocks and ``ProblemBlock`` do not define it: ``getattr(block, "completion_mode", x)`` returns
-  ``x`` for them (the completion API then treats them as completable).
-* Only container types have a ``children`` attribute (XBlock's ``_HasChildrenMetaclass``); on a
-  leaf, ``block.children`` raises AttributeError and ``get_children()`` returns ``[]``.
+Display-name defaults, ``has_children`` and ``completion_mode`` come from the block classes
+themselves (``block_classes``, loaded through ``runtime``); this module keeps the stored date
+fields and the defaults of the settings CourseOverview and the sinks read, taken from
+edx-platform's ``CourseFields``, ``SequenceFields``...
 """
 
 from xmodule.course_metadata_utils import DEFAULT_START_DATE
-
-CONTAINER_TYPES = frozenset({"course", "chapter", "sequential", "vertical"})
-
-DISPLAY_NAME_DEFAULTS = {
-    "course": "Empty",
-    "html": "Text",
-    "about": "overview",
-    "static_tab": "Empty",
-    "course_info": "Text",
-    "video": "Video",
-    "discussion": "Discussion",
-    "problem": "Blank Problem",
-}
-
-COMPLETION_MODES = {
-    "course": "aggregator",
-    "chapter": "aggregator",
-    "sequential": "aggregator",
-    "vertical": "aggregator",
-    "video": "completable",
-    "discussion": "excluded",
-}
 
 # Settings stored as ISO strings in the structure and returned as aware datetimes.
 DATE_FIELDS = frozenset(
@@ -108,10 +80,7 @@ FIELD_DEFAULTS = {
 
 __all__ = [
     "COMMON_FIELD_DEFAULTS",
-    "COMPLETION_MODES",
-    "CONTAINER_TYPES",
     "DATE_FIELDS",
     "DEFAULT_START_DATE",
-    "DISPLAY_NAME_DEFAULTS",
     "FIELD_DEFAULTS",
 ]

@@ -8,7 +8,8 @@ They answer what sinks read from edx-platform blocks, with edx-platform's semant
 * ``children`` (usage keys, containers only), ``get_children()``, ``get_parent()``, ``parent``.
 * Inherited settings (``graded``, ``start``, ``due``, ``visible_to_staff_only``...): the value
   of the nearest ancestor that sets it (see ``xmodule.modulestore.inheritance``).
-* ``completion_mode`` only where the block class defines it (see ``block_types``).
+* ``display_name``, ``display_name_with_default``, ``has_children`` and ``completion_mode``
+  from the block's XBlock class (see ``runtime``), wherever the field is scoped.
 * ``edited_on`` / ``edited_by`` / ``published_on`` / ``subtree_edited_on``: aware datetimes from
   the structure's edit info.
 * Any other field (``format``, ``data``, course settings such as ``enrollment_start``) from the
@@ -23,18 +24,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from xmodule.block_metadata_utils import display_name_with_default
 from xmodule.modulestore.inheritance import INHERITABLE_FIELD_DEFAULTS
 
-from modulestore_mirror.block_types import (
-    COMMON_FIELD_DEFAULTS,
-    COMPLETION_MODES,
-    CONTAINER_TYPES,
-    DATE_FIELDS,
-    DISPLAY_NAME_DEFAULTS,
-    FIELD_DEFAULTS,
-)
-from modulestore_mirror.runtime import RUNTIME
+from modulestore_mirror.block_types import COMMON_FIELD_DEFAULTS, DATE_FIELDS, FIELD_DEFAULTS
+from modulestore_mirror.runtime import RUNTIME, block_class
 
 _MISSING = object()
 
@@ -148,7 +141,9 @@ class MirrorBlock:
     def display_name(self) -> str | None:
         if self._pending and "display_name" in self._pending:
             return self._pending["display_name"]
-        return self._s.fields[self._i].get("display_name", DISPLAY_NAME_DEFAULTS.get(self.category))
+        return self._s.fields[self._i].get(
+            "display_name", block_class(self.category).fields["display_name"].default
+        )
 
     @display_name.setter
     def display_name(self, value: str | None) -> None:
@@ -156,12 +151,13 @@ class MirrorBlock:
 
     @property
     def display_name_with_default(self) -> str:
-        return display_name_with_default(self)
+        """As the block's class computes it (``ProblemBlock`` has its own rule)."""
+        return block_class(self.category).display_name_with_default.fget(self)
 
     # --- tree -----------------------------------------------------------------------------
     @property
     def has_children(self) -> bool:
-        return self.category in CONTAINER_TYPES
+        return bool(block_class(self.category).has_children)
 
     @property
     def children(self) -> list[Any]:
@@ -195,7 +191,7 @@ class MirrorBlock:
     # --- completion -----------------------------------------------------------------------
     @property
     def completion_mode(self) -> str:
-        mode = COMPLETION_MODES.get(self.category)
+        mode = getattr(block_class(self.category), "completion_mode", None)
         if mode is None:
             raise AttributeError("completion_mode")
         return mode

@@ -1,10 +1,12 @@
-"""The runtime of mirror blocks: per block type, the class facts XBlock keeps on classes.
+"""The runtime of mirror blocks: what ``block.runtime`` offers that sinks use.
 
-edx-platform blocks answer ``block.runtime.load_block_type(block_type)`` with the block's
-class, which ``runtime.mixologist.mix`` extends with the platform's mixins (that is where
-``graded`` comes from: ``InheritanceMixin``). Code that reads a structure without building
-blocks uses these classes for what is not stored per block: a field's default
-(``cls.fields["display_name"].default``) and ``completion_mode``, a class attribute.
+As in edx-platform's modulestore runtime, ``load_block_type(block_type)`` gives the block's
+class — the platform's own (``block_classes``), else any XBlock installed through the
+``xblock.v1`` entry points (xblock-poll's ``poll`` and ``survey``), else ``HiddenBlock`` — and
+``mixologist.mix`` extends it with the platform's mixins (``InheritanceMixin``, where
+``graded`` comes from, and ``XModuleMixin``), with XBlock's own ``Mixologist``. Code that reads
+a structure without building blocks uses these classes for what is not stored per block: a
+field's scope and default (``cls.fields["display_name"]``) and ``completion_mode``.
 """
 
 from __future__ import annotations
@@ -12,53 +14,39 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from xmodule.modulestore.inheritance import INHERITABLE_FIELD_DEFAULTS
+from xblock.core import XBlock
+from xblock.runtime import Mixologist
+from xmodule.modulestore.inheritance import InheritanceMixin
+from xmodule.x_module import XModuleMixin
 
-from modulestore_mirror.block_types import COMPLETION_MODES, DISPLAY_NAME_DEFAULTS
+from modulestore_mirror.block_classes import PLATFORM_BLOCK_CLASSES, HiddenBlock
 
-
-class Field:
-    """The part of an XBlock ``Field`` read from classes: its default (a class attribute
-    access returns the field itself, as XBlock fields do)."""
-
-    def __init__(self, default: Any) -> None:
-        self._default = default
-
-    @property
-    def default(self) -> Any:
-        return self._default
-
-
-@cache
-def block_class(block_type: str) -> type:
-    """The (already mixed) class of ``block_type``: its fields, and ``completion_mode``
-    only where edx-platform's class defines it (see ``block_types``)."""
-    fields = {
-        "display_name": Field(DISPLAY_NAME_DEFAULTS.get(block_type)),
-        "graded": Field(INHERITABLE_FIELD_DEFAULTS["graded"]),
-    }
-    namespace: dict[str, Any] = {"fields": fields, **fields}
-    if block_type in COMPLETION_MODES:
-        namespace["completion_mode"] = COMPLETION_MODES[block_type]
-    return type(f"Mirror_{block_type}_Block", (), namespace)
-
-
-class Mixologist:
-    """Mirror classes already carry the platform's mixins."""
-
-    @staticmethod
-    def mix(block_class: type) -> type:
-        return block_class
+# edx-platform's XBLOCK_MIXINS (the parts sinks read).
+XBLOCK_MIXINS = (InheritanceMixin, XModuleMixin)
 
 
 class MirrorRuntime:
     """What sinks use of a block's runtime."""
 
-    mixologist = Mixologist()
+    mixologist = Mixologist(XBLOCK_MIXINS)
 
     @staticmethod
     def load_block_type(block_type: str) -> type:
-        return block_class(block_type)
+        return _load_block_type(block_type)
+
+
+@cache
+def _load_block_type(block_type: str) -> type:
+    platform_class = PLATFORM_BLOCK_CLASSES.get(block_type)
+    if platform_class is not None:
+        return platform_class
+    return XBlock.load_class(block_type, default=HiddenBlock)
+
+
+@cache
+def block_class(block_type: str) -> Any:
+    """The mixed class of ``block_type``, as a block of that type is built from."""
+    return MirrorRuntime.mixologist.mix(MirrorRuntime.load_block_type(block_type))
 
 
 RUNTIME = MirrorRuntime()

@@ -242,6 +242,23 @@ class MirrorModuleStore(BranchSettingMixin, BulkOperationsMixin):
             raise ItemNotFoundError(course_key)
         return CourseEnvelope(course_key, structure.split_document())
 
+    def get_definitions(self, course_key, ids) -> list[dict[str, Any]]:
+        """split's ``get_definitions``: the definition documents (``_id``, ``block_type``,
+        ``fields`` = content-scoped values) of ``ids``, from the bulk operation's cache when
+        one is active; unknown ids are left out."""
+        key = _course_key(course_key)
+        structures: dict[str, ReadStructure | None] = {}
+        documents = []
+        for definition_id in dict.fromkeys(ids):
+            branch = str(definition_id).split("/", 1)[0]
+            if branch not in structures:
+                structures[branch] = self._read(key, branch) if branch in _COLUMNS else None
+            structure = structures[branch]
+            document = None if structure is None else structure.definition(str(definition_id))
+            if document is not None:
+                documents.append(document)
+        return documents
+
     # ----------------------------------------------------------------------------------------
     # reads
     # ----------------------------------------------------------------------------------------

@@ -19,13 +19,15 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+from xblock.fields import Scope
 from xmodule.modulestore import BlockData
 from xmodule.util.keys import BlockKey
 
-from modulestore_mirror.block_types import CONTAINER_TYPES
 from modulestore_mirror.blocks import MirrorBlock
+from modulestore_mirror.runtime import block_class
 
 FORMAT = 1
 COLUMNS = (
@@ -120,18 +122,22 @@ class ReadStructure:
 
     def split_document(self) -> dict[str, Any]:
         """The structure as split holds it in memory once loaded (``structure_from_mongo``):
-        ``{"root": BlockKey, "blocks": {BlockKey: BlockData}}`` in storage order, settings and
-        ``children`` (as BlockKeys, containers only) in ``fields``, aware ``edited_on``. Built
-        once per loaded structure, as split caches it per bulk operation."""
+        ``{"root": BlockKey, "blocks": {BlockKey: BlockData}}`` in storage order, aware
+        ``edited_on``. As split stores them, a block's ``fields`` hold its settings-scoped
+        values and ``children`` (as BlockKeys, for classes that have children), while its
+        content-scoped values live in its definition (``BlockData.definition`` names it; read
+        with ``store.get_definitions``). Built once per loaded structure, as split caches it
+        per bulk operation."""
         if self._document is None:
             keys = [BlockKey(*key) for key in zip(self.types, self.ids, strict=True)]
             blocks = {}
             for index, key in enumerate(keys):
-                fields = self.fields[index]
-                if key.type in CONTAINER_TYPES:  # children join the settings, as in split
-                    fields = {**fields, "children": [keys[kid] for kid in self.children[index]]}
+                settings, _content = partition_fields(key.type, self.fields[index])
+                if block_class(key.type).has_children:  # children join the settings
+                    settings = {**settings, "children": [keys[kid] for kid in self.children[index]]}
                 blocks[key] = BlockData(
-                    fields=fields, block_type=key.type, definition=None, defaults={},
+                    fields=settings, block_type=key.type, defaults={},
+                    definition=self.definition_id(index),
                     edit_info={
                         "edited_on": datetime.fromisoformat(self.edited_on[index]),
                         "edited_by": self.edited_by[index],
@@ -141,6 +147,22 @@ class ReadStructure:
                 )  # fmt: skip
             self._document = {"root": keys[self.root], "blocks": blocks}
         return self._document
+
+    def definition_id(self, index: int) -> str:
+        """The id of block ``index``'s definition: its branch, type, id and version."""
+        return "/".join(
+            (self.branch, self.types[index], self.ids[index], self.update_version[index])
+        )
+
+    def definition(self, definition_id: str) -> dict[str, Any] | None:
+        """split's definition document (``_id``, ``block_type``, ``fields``: the content-scoped
+        values) of ``definition_id``, if it is one of this structure's."""
+        branch, block_type, block_id, version = definition_id.split("/")
+        index = self.index_of(block_type, block_id)
+        if branch != self.branch or index is None or self.update_version[index] != version:
+            return None
+        _settings, content = partition_fields(block_type, self.fields[index])
+        return {"_id": definition_id, "block_type": block_type, "fields": content}
 
     def location(self, index: int) -> Any:
         """The BlockUsageLocator of block ``index`` (built once; ~10 µs each)."""
@@ -180,6 +202,27 @@ class ReadStructure:
                 cached = max(cached, kid_value)
             self._subtree_edited[index] = cached
         return cached
+
+
+def partition_fields(
+    block_type: str, stored: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A block's stored values split as split stores them: (settings, content). A value is
+    content when the block's class declares its field content-scoped (a field declared without
+    scope is); every other stored value is a setting. The settings may be ``stored`` itself."""
+    content_names = _content_field_names(block_type)
+    if content_names.isdisjoint(stored):
+        return stored, {}
+    settings, content = {}, {}
+    for name, value in stored.items():
+        (content if name in content_names else settings)[name] = value
+    return settings, content
+
+
+@cache
+def _content_field_names(block_type: str) -> frozenset[str]:
+    fields = block_class(block_type).fields
+    return frozenset(name for name, field in fields.items() if field.scope == Scope.content)
 
 
 class BlockRecord:

@@ -8,8 +8,12 @@ course slow; reading the document costs one pass over it.
 
 The values are resolved as split's runtime resolves them for an XBlock:
 
-* ``display_name``: the block's own value, else its class's default; None becomes the
-  block id with ``_`` as spaces (``display_name_with_default``).
+* ``display_name``: the block's own value, else its class's default, read where split keeps
+  it: a settings-scoped field in the block's ``fields``, a content-scoped one (an XBlock that
+  declares ``display_name`` without a scope, as xblock-poll does) in the block's definition,
+  fetched once for all such blocks of the course. Then ``display_name_with_default``: None
+  becomes the block id with ``_`` as spaces, unless the class has a rule of its own
+  (``ProblemBlock``: a blank name becomes the block type), which is then applied.
 * ``graded`` (inherited, ``InheritanceMixin``): the block's own value, else that of the
   nearest ancestor that sets it, else the class default.
 * ``completion_mode``: a class attribute, "" when the class does not define one.
@@ -18,16 +22,18 @@ The classes come from the course's runtime (``load_block_type`` + ``mixologist.m
 per block type. The reader declines — and the XBlock reader takes over — whenever that model
 may not hold: a CCX course, a modulestore without split's ``_lookup_course``, a block type
 whose ``display_name`` is not a plain field, blocks with template defaults (library content,
-whose resolution rules differ), or any error while reading the document. Each kind of
+whose resolution rules differ), a class whose naming rule needs more than the block's name and
+key, or any error while reading the document. Each kind of
 decline but CCX is logged once per process.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from itertools import repeat
-from typing import Any
+from typing import Any, NamedTuple
 
 from tutoraspects_sink.catalog.values import text
 
@@ -46,7 +52,15 @@ class Declined(Exception):
     """The structure cannot be read with split's XBlock semantics guaranteed."""
 
 
-ClassFacts = tuple[Any, bool, str]  # display-name default, graded default, completion mode
+class ClassFacts(NamedTuple):
+    """What one block type's (mixed) XBlock class says about its blocks' outline values."""
+
+    name_default: Any  # the display_name field's default
+    name_in_definition: bool  # display_name is content-scoped: split keeps it in definitions
+    graded_default: bool
+    completion_mode: str
+    name_rule: Callable[[Any], str] | None  # display_name_with_default, when not the platform's
+
 
 # XBlock classes do not change while a process runs, so what they say is learned once per
 # process, not once per publish. (A block type disabled in the admin afterwards keeps the
@@ -81,32 +95,110 @@ class BlockClasses:
         # cannot be read from the document.
         if display_name is None or getattr(cls, "display_name", None) is not display_name:
             raise Declined(f"{block_type} blocks compute their display name")
+        scope = getattr(getattr(display_name, "scope", None), "name", None)
+        if scope not in {"settings", "content"}:
+            raise Declined(f"{block_type} blocks keep their display name in scope {scope}")
         graded: Any = fields.get("graded")
+        if graded is not None and getattr(graded.scope, "name", None) != "settings":
+            raise Declined(f"{block_type} blocks keep graded outside their settings")
         mode = getattr(cls, "completion_mode", "")
-        return (
+        return ClassFacts(
             getattr(display_name, "default", None),
+            scope == "content",
             bool(graded.default) if graded is not None else False,
             text(mode),
+            _name_rule(cls, block_type),
         )
 
 
+def _name_rule(cls: Any, block_type: str) -> Callable[[Any], str] | None:
+    """The class's ``display_name_with_default`` getter, or None when it is the platform's
+    own (None becomes the block id with ``_`` as spaces, applied inline)."""
+    rule = inspect.getattr_static(cls, "display_name_with_default", None)
+    if rule is None or rule is edx_platform.standard_display_name_rule():
+        return None
+    getter = getattr(rule, "fget", None)
+    if getter is None:
+        raise Declined(f"{block_type} blocks name themselves in an unknown way")
+    return getter
+
+
+class _Location(NamedTuple):
+    """The part of a usage key a class's naming rule may read."""
+
+    block_type: str
+    block_id: str
+
+
+class _NamedBlock(NamedTuple):
+    """What a class's ``display_name_with_default`` may read of a block: its name and key.
+    Reading anything else raises AttributeError, and the course is read through XBlocks."""
+
+    display_name: Any
+    location: _Location
+
+
+Definitions = Callable[[list[Any]], dict[Any, dict[str, Any]]]
+
+
+def _no_definitions(ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    raise Declined("content-scoped display names and no definitions to read them from")
+
+
 def outline_from_structure(
-    course_key: Any, structure: dict[str, Any], classes: BlockClasses
+    course_key: Any,
+    structure: dict[str, Any],
+    classes: BlockClasses,
+    definitions: Definitions = _no_definitions,
 ) -> list[OutlineBlock]:
     """The outline of a split structure document: course order, then detached blocks.
 
-    Raises ``Declined`` when a block needs rules this reader does not apply.
+    ``definitions(ids)`` gives the content-scoped fields of the definitions ``ids`` (by id),
+    for the blocks whose class keeps ``display_name`` there; it is called once, and only if
+    the course has such blocks. Raises ``Declined`` when a block needs rules this reader does
+    not apply.
     """
     prefix = location_prefix(course_key)
     if prefix is None:
         raise Declined("course key of an unknown form")
     blocks = structure["blocks"]
     outline: list[OutlineBlock] = []
-    _resolve([(structure["root"], "", _MISSING)], blocks, classes, prefix, outline)
+    named_later: list[tuple[int, Any, ClassFacts, Any]] = []
+    _resolve([(structure["root"], "", _MISSING)], blocks, classes, prefix, outline, named_later)
     detached_types = edx_platform.detached_block_types()
     detached = [(key, "", _MISSING) for key in reversed(blocks) if key[0] in detached_types]
-    _resolve(detached, blocks, classes, prefix, outline, detached=True)
+    _resolve(detached, blocks, classes, prefix, outline, named_later, detached=True)
+    if named_later:
+        _name_from_definitions(outline, named_later, definitions)
     return outline
+
+
+def _name_from_definitions(
+    outline: list[OutlineBlock],
+    named_later: list[tuple[int, Any, ClassFacts, Any]],
+    definitions: Definitions,
+) -> None:
+    """Name the blocks listed by ``_resolve``: a content-scoped name is the one their
+    definition holds (one read for all of them), else their class's default; then their
+    class's own ``display_name_with_default`` rule, if any, applies."""
+    wanted = [definition for _, definition, _, name in named_later if name is _MISSING]
+    contents = definitions(wanted) if wanted else {}
+    for position, definition, facts, name in named_later:
+        if name is _MISSING:
+            name = (contents.get(definition) or {}).get("display_name", facts.name_default)
+        row = outline[position]
+        outline[position] = row._replace(display_name=_display_name(row, name, facts))
+
+
+def _display_name(row: OutlineBlock, name: Any, facts: ClassFacts) -> str:
+    """``display_name_with_default`` of the block of ``row`` named ``name``."""
+    block_id = row.location.rpartition("+block@")[2]
+    if facts.name_rule is not None:
+        try:
+            return text(facts.name_rule(_NamedBlock(name, _Location(row.block_type, block_id))))
+        except AttributeError as error:
+            raise Declined(f"{row.block_type} blocks name themselves from {error}") from error
+    return block_id.replace("_", " ") if name is None else name
 
 
 def _resolve(  # noqa: PLR0917 - the state of one pass, kept in locals for speed
@@ -115,12 +207,14 @@ def _resolve(  # noqa: PLR0917 - the state of one pass, kept in locals for speed
     classes: BlockClasses,
     prefix: str,
     outline: list[OutlineBlock],
+    named_later: list[tuple[int, Any, ClassFacts, Any]],
     detached: bool = False,
 ) -> None:
     """Append the blocks of ``stack`` (key, parent location, graded set by the nearest
     ancestor) to ``outline``, last first; outline blocks push their children, so the outline
     comes out depth-first, pre-order, in course order. Children missing from the document are
-    skipped, as split skips them when it loads children.
+    skipped, as split skips them when it loads children. Blocks whose name needs their
+    definition or their class's own rule are listed in ``named_later`` and named afterwards.
 
     This is the loop a publish runs once per block: no call per block but the row's own.
     """
@@ -137,21 +231,25 @@ def _resolve(  # noqa: PLR0917 - the state of one pass, kept in locals for speed
         if data.defaults:
             raise Declined("blocks with template defaults (library content)")
         block_type, block_id = key
-        name_default, graded_default, completion_mode = known.get(block_type) or facts_of(
-            block_type
-        )
+        facts = known.get(block_type) or facts_of(block_type)
         fields = data.fields
-        display_name = fields.get("display_name", name_default)
+        display_name = fields.get("display_name", facts.name_default)
         graded = fields.get("graded", inherited)
         edited_on = data.edit_info.edited_on
         location = f"{prefix}{block_type}+block@{block_id}"
+        if facts.name_in_definition or facts.name_rule is not None:
+            # (position, definition, facts, name if known already)
+            named_later.append((
+                len(outline), data.definition, facts,
+                _MISSING if facts.name_in_definition else display_name,
+            ))  # fmt: skip
         append(OutlineBlock(
             block_type,
             location,
             parent,
             block_id.replace("_", " ") if display_name is None else display_name,
-            graded_default if graded is _MISSING else graded is True or _boolean(graded),
-            completion_mode,
+            facts.graded_default if graded is _MISSING else graded is True or _boolean(graded),
+            facts.completion_mode,
             "" if edited_on is None else str(edited_on),
             detached,
         ))  # fmt: skip
@@ -184,7 +282,12 @@ def read(course_key: Any, store: Any) -> list[OutlineBlock] | None:
         if structure is None:
             return None
         classes = BlockClasses(lambda: store.get_course(course_key).runtime)
-        return outline_from_structure(course_key, structure, classes)
+        return outline_from_structure(
+            course_key,
+            structure,
+            classes,
+            lambda ids: edx_platform.block_definitions(store, course_key, ids),
+        )
     except Declined as reason:
         _decline_once(str(reason), str(reason))
     except Exception as error:

@@ -6,6 +6,12 @@ descendant of a graded subsection (units, problems, videos) reads ``graded == Tr
 unit's ``due`` is its subsection's.
 """
 
+from typing import Any
+
+from xblock.core import XBlockMixin
+from xblock.fields import Any as AnyField
+from xblock.fields import Boolean, DateTime, Field, Scope
+
 from xmodule.course_metadata_utils import DEFAULT_START_DATE
 
 # field name -> default when neither the block nor an ancestor sets it
@@ -39,3 +45,28 @@ INHERITABLE_FIELD_DEFAULTS = {
     "self_paced": False,
     "hide_from_toc": False,
 }
+
+
+def _inheritable_field(name: str, default: Any) -> Field:
+    """A settings-scoped field, as every ``InheritanceMixin`` field is."""
+    if isinstance(default, bool):
+        return Boolean(scope=Scope.settings, default=default)
+    if name == "start":
+        return DateTime(scope=Scope.settings, default=default)
+    return AnyField(scope=Scope.settings, default=default)
+
+
+# edx-platform's ``InheritanceMixin``: mixed into every block class by the runtime's
+# mixologist, which is where ``graded``, ``start``, ``due``... come from.
+InheritanceMixin = type(
+    "InheritanceMixin",
+    (XBlockMixin,),
+    {
+        "__doc__": "Settings-scoped fields that children inherit from their ancestors.",
+        "__module__": __name__,
+        **{
+            name: _inheritable_field(name, default)
+            for name, default in INHERITABLE_FIELD_DEFAULTS.items()
+        },
+    },
+)
