@@ -24,7 +24,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 from xml.sax.saxutils import escape
 
 HOST = "127.0.0.1"
@@ -94,8 +96,11 @@ class EmbeddedClickHouse:
     0 picks a free one. The ``default`` user must stay password-less for clickhouse-local's
     own session, so it may only SYSTEM LISTEN and create temporary tables; clients must log
     in as ``username``/``password``, which has every right but SQL access management
-    (which clickhouse-local lacks). ``host``, ``username``, ``password``, ``data_dir``,
-    ``run_dir``, ``log_path`` and ``version`` (set by ``start()``) are plain attributes.
+    (which clickhouse-local lacks). ``extra_config`` is XML put as is inside config.xml's
+    ``<clickhouse>`` element, e.g. ``<remote_servers>``, ``<macros>`` or pool sizes (see
+    :mod:`devtools.embedded_cluster`). ``host``, ``username``, ``password``, ``data_dir``,
+    ``run_dir``, ``log_path``, ``extra_config`` and ``version`` (set by ``start()``) are
+    plain attributes.
     """
 
     def __init__(
@@ -105,6 +110,8 @@ class EmbeddedClickHouse:
         tcp_port: int | None = None,
         username: str = "aspects",
         password: str = "aspects-dev-password",  # noqa: S107 - dev default, loopback only
+        *,
+        extra_config: str = "",
     ) -> None:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", username) or username == "default":
             raise ValueError(f"invalid username {username!r} (letters, digits, _; not default)")
@@ -115,6 +122,7 @@ class EmbeddedClickHouse:
         self.run_dir = self.data_dir / "run"
         self.log_path = self.run_dir / "server.log"
         self.tcp_port = tcp_port
+        self.extra_config = extra_config
         self.version = ""
         self._pick_http = not http_port  # re-picked if taken at start, until a start succeeds
         self._http_port = http_port or free_port()
@@ -196,14 +204,17 @@ class EmbeddedClickHouse:
 
     def _write_config(self) -> None:
         tcp = f"<tcp_port>{self.tcp_port}</tcp_port>" if self.tcp_port is not None else ""
-        (self.run_dir / "config.xml").write_text(
+        config = self.run_dir / "config.xml"
+        config.touch(mode=0o600)  # extra_config may hold other servers' passwords
+        config.write_text(
             f"<clickhouse><listen_host>{HOST}</listen_host>"
             f"<http_port>{self._http_port}</http_port>{tcp}"
             f"<display_name>{self._token}</display_name>"
             # An idle keep-alive connection delays the shutdown by this (capped at 5 s);
             # 3 s was ClickHouse's default for years, so clients cope with it.
             "<keep_alive_timeout>3</keep_alive_timeout>"
-            f"<users_config>{escape(str(self.run_dir / 'users.xml'))}</users_config></clickhouse>\n"
+            f"<users_config>{escape(str(self.run_dir / 'users.xml'))}</users_config>"
+            f"{self.extra_config}</clickhouse>\n"
         )
         digest = hashlib.sha256(self.password.encode()).hexdigest()
         users = self.run_dir / "users.xml"
@@ -297,29 +308,52 @@ def main(argv: list[str] | None = None) -> int:
         if not password:
             sys.stderr.write(f"error: environment variable {args.password_env} is unset or empty\n")
             return 2
-    stop_requested = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop_requested.set())
     try:
         server = EmbeddedClickHouse(
             args.data_dir, args.port, args.tcp_port, args.username, password
         )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    def banner() -> str:
+        major_minor = ".".join(server.version.split(".")[:2])
+        return (
+            f"ClickHouse {major_minor} listening on {server.url} "
+            f"(user {server.username}, data in {server.data_dir})"
+        )
+
+    return serve_in_foreground(
+        server, banner, f"ClickHouse exited unexpectedly, see {server.log_path}"
+    )
+
+
+class Servable(Protocol):
+    """What :func:`serve_in_foreground` runs: a server, or a cluster of them."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def is_running(self) -> bool: ...
+
+
+def serve_in_foreground(server: Servable, banner: Callable[[], str], crash: str) -> int:
+    """Start ``server``, print ``banner()``, and serve until SIGINT or SIGTERM (exit code 0)
+    or until it dies (``crash`` is printed, exit code 1); errors are one line."""
+    stop_requested = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop_requested.set())
+    try:
         server.start()
-    except (EmbeddedClickHouseError, ValueError, OSError) as exc:
+    except (EmbeddedClickHouseError, OSError) as exc:
         print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
-    major_minor = ".".join(server.version.split(".")[:2])
-    print(
-        f"ClickHouse {major_minor} listening on {server.url} "
-        f"(user {server.username}, data in {server.data_dir})",
-        flush=True,
-    )
+    print(banner(), flush=True)
     while server.is_running() and not stop_requested.wait(0.5):
         pass
     crashed = not server.is_running()
     server.stop()
     if crashed:
-        print(f"error: ClickHouse exited unexpectedly, see {server.log_path}", file=sys.stderr)
+        print(f"error: {crash}", file=sys.stderr)
         return 1
     return 0
 

@@ -8,6 +8,7 @@ checks that both produce identical files. A developer tool: not part of the runt
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -26,9 +27,14 @@ def render_migrations(
     database: str = "event_sink",
     cluster: str = "",
     templates: str = MIGRATIONS,
+    *,
+    replicated: bool = True,
+    node_urls: Sequence[str] = (),
 ) -> Path:
     """Render every ``NNNN_*.sql`` migration of ``templates`` into ``destination``; return
-    that directory."""
+    that directory. ``cluster``, ``replicated`` and ``node_urls`` are the values of
+    ``ASPECTS_SINK_CLICKHOUSE_CLUSTER_NAME``, ``..._CLUSTER_REPLICATED`` and
+    ``..._CLUSTER_NODE_URLS`` (the same defaults)."""
     # SQL, not HTML: escaping would corrupt it (Tutor renders without autoescape too).
     environment = jinja2.Environment(  # noqa: S701
         loader=jinja2.FileSystemLoader(str(TEMPLATES_ROOT)),
@@ -37,6 +43,8 @@ def render_migrations(
     context = {
         "ASPECTS_SINK_CLICKHOUSE_DATABASE": database,
         "ASPECTS_SINK_CLICKHOUSE_CLUSTER_NAME": cluster,
+        "ASPECTS_SINK_CLICKHOUSE_CLUSTER_REPLICATED": replicated,
+        "ASPECTS_SINK_CLICKHOUSE_CLUSTER_NODE_URLS": list(node_urls),
     }
     destination.mkdir(parents=True, exist_ok=True)
     for path in sorted((TEMPLATES_ROOT / templates).glob("[0-9]*.sql")):

@@ -28,8 +28,14 @@ config: dict[str, dict[str, Any]] = {
         "CLICKHOUSE_HTTP_PORT": 8123,
         "CLICKHOUSE_SECURE": False,
         "CLICKHOUSE_DATABASE": "event_sink",
-        # Empty: a single node. Otherwise DDL runs ON CLUSTER with Replicated* engines.
+        # Empty: a single node. Otherwise every table is sharded over this cluster: a local
+        # table on each node, a Distributed table in front (README: "A sharded cluster").
         "CLICKHOUSE_CLUSTER_NAME": "",
+        # On a cluster, local tables use Replicated* engines ({shard}/{replica} macros, Keeper).
+        "CLICKHOUSE_CLUSTER_REPLICATED": True,
+        # Empty: DDL runs ON CLUSTER. Otherwise the http(s) URL of every node: DDL runs on
+        # each in turn, and retirement deletes reach each one.
+        "CLICKHOUSE_CLUSTER_NODE_URLS": [],
         "DOCKER_IMAGE_CLICKHOUSE": "docker.io/clickhouse/clickhouse-server:26.9",
         "CLICKHOUSE_K8S_VOLUME_SIZE": "10Gi",
         "CLICKHOUSE_ADMIN_USER": "aspects_sink_admin",

@@ -39,6 +39,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A host name (compose service names may hold "_") or a bracketed IPv6 address: no scheme,
 # port or path, which have keys of their own.
 _HOST = re.compile(r"^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$")
+# A cluster node's HTTP interface, as the migration job and the sinks reach it.
+_NODE_URL = re.compile(r"^https?://(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$")
 # Kubernetes resource quantities as a PVC size is written: "10Gi", "500M", "1e9".
 # An exact npm version (no ranges: the image must get what was tested).
 _VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.]+)?$")
@@ -82,6 +84,8 @@ def job_environment(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
         (f"{prefix}URL", clickhouse_url(config)),
         (f"{prefix}DATABASE", config[f"{prefix}DATABASE"]),
         (f"{prefix}CLUSTER_NAME", config[f"{prefix}CLUSTER_NAME"]),
+        (f"{prefix}CLUSTER_REPLICATED", str(config[f"{prefix}CLUSTER_REPLICATED"]).lower()),
+        (f"{prefix}CLUSTER_NODE_URLS", ",".join(config[f"{prefix}CLUSTER_NODE_URLS"])),
     ]
     names = [f"{prefix}{role}_{item}" for role in _ROLES for item in ("USER", "PASSWORD")]
     names += [f"ASPECTS_SINK_SUPERSET_{name}" for name in ("URL", "ADMIN_USER", "ADMIN_PASSWORD")]
@@ -122,9 +126,15 @@ def check_config(config: Mapping[str, Any]) -> None:
 def _server_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """Yield ``(key without prefix, what was expected)`` for malformed switches and addresses."""
     get = _getter(config)
-    for key in ("RUN_CLICKHOUSE", "CLICKHOUSE_SECURE", "PII_ENABLED", "TRACKING_ENABLED"):
+    switches = ("RUN_CLICKHOUSE", "CLICKHOUSE_SECURE", "CLICKHOUSE_CLUSTER_REPLICATED")
+    for key in (*switches, "PII_ENABLED", "TRACKING_ENABLED"):
         if not isinstance(get(key), bool):
             yield key, "true or false"
+    nodes = get("CLICKHOUSE_CLUSTER_NODE_URLS")
+    if not (isinstance(nodes, list) and all(_is_node_url(url) for url in nodes)):
+        yield "CLICKHOUSE_CLUSTER_NODE_URLS", "a list of http(s)://host:port URLs, one per node"
+    elif nodes and not get("CLICKHOUSE_CLUSTER_NAME"):
+        yield "CLICKHOUSE_CLUSTER_NODE_URLS", "an empty list unless CLICKHOUSE_CLUSTER_NAME is set"
     if get("TRACKING_TRANSPORT") not in TRACKING_TRANSPORTS:
         yield "TRACKING_TRANSPORT", f"one of {', '.join(TRACKING_TRANSPORTS)}"
     if not _HOST.match(str(get("CLICKHOUSE_HOST"))):
@@ -241,6 +251,10 @@ def _getter(config: Mapping[str, Any]) -> Callable[[str], Any]:
 
 def _is_identifier(value: Any) -> bool:
     return isinstance(value, str) and _IDENTIFIER.match(value) is not None
+
+
+def _is_node_url(value: Any) -> bool:
+    return isinstance(value, str) and _NODE_URL.match(value) is not None
 
 
 def _is_number(value: Any, kind: Any) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
 import signal
 import socket
 import subprocess
@@ -25,6 +24,7 @@ from devtools.embedded_clickhouse import (
     port_is_free,
 )
 from tests.fixtures.clickhouse import connect
+from tests.fixtures.processes import first_line
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -231,11 +231,7 @@ def test_cli_serves_in_the_foreground_until_sigterm(tmp_path: Path) -> None:
         env={"CLI_TEST_PASSWORD": secret},
     )
     try:
-        assert proc.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(proc.stdout, selectors.EVENT_READ)
-            assert selector.select(timeout=30), "no banner from the CLI"
-        banner = proc.stdout.readline().strip()
+        banner = first_line(proc, timeout=30)
         assert banner == (
             f"ClickHouse 26.9 listening on http://127.0.0.1:{port}"
             f" (user dev, data in {tmp_path / 'data'})"

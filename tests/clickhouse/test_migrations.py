@@ -194,6 +194,8 @@ def test_broken_migration_stops_with_file_and_statement_and_is_not_recorded(
 def test_cluster_rendering_is_valid_clickhouse_sql_with_on_cluster_and_replicated_engines(
     clickhouse_client, tmp_path
 ):
+    """ON CLUSTER and Replicated* cannot run on the embedded server (no Keeper): every
+    statement of every migration is parsed by ClickHouse itself instead."""
     migrations = [
         migration
         for templates in (MIGRATIONS, LOAD_TEST_MIGRATIONS)
@@ -201,17 +203,40 @@ def test_cluster_rendering_is_valid_clickhouse_sql_with_on_cluster_and_replicate
             render_migrations(tmp_path / templates, cluster="analytics", templates=templates)
         )
     ]
-    create_tables = 0
+    local_tables, fronts = set(), {}
     for migration in migrations:
         for statement in migration.statements:
-            formatted = clickhouse_client.command(
+            formatted = clickhouse_client.query(
                 "SELECT formatQuery({sql:String})", parameters={"sql": statement}
-            )
+            ).result_rows[0][0]
             assert "ON CLUSTER analytics" in formatted, (migration.name, formatted)
-            if formatted.startswith("CREATE TABLE"):
-                create_tables += 1
-                assert "ENGINE = Replicated" in formatted, (migration.name, formatted)
-    assert create_tables >= len(SINK_TABLES) + len(LOAD_TEST_COLUMNS)
+            if not formatted.startswith("CREATE TABLE"):
+                continue
+            table = formatted.split()[5].split(".")[1]
+            if table.endswith("_local"):
+                local_tables.add(table.removesuffix("_local"))
+                assert (
+                    "ENGINE = Replicated" in formatted
+                    and "('/clickhouse/tables/{shard}/{database}/{table}', '{replica}'" in formatted
+                ), (migration.name, formatted)
+            else:
+                assert (
+                    f"AS event_sink.{table}_local\nENGINE = Distributed('analytics'," in formatted
+                )
+                fronts[table] = formatted
+    assert set(fronts) == local_tables
+    assert {*SINK_TABLES, *LOAD_TEST_COLUMNS} <= local_tables
+
+
+def test_node_by_node_rendering_has_no_on_cluster_and_plain_engines(tmp_path):
+    for templates in (MIGRATIONS, LOAD_TEST_MIGRATIONS):
+        directory = render_migrations(
+            tmp_path / templates, cluster="analytics", templates=templates,
+            replicated=False, node_urls=["http://ch1:8123", "http://ch2:8123"],
+        )  # fmt: skip
+        for migration in load_migrations(directory):
+            assert "ON CLUSTER" not in migration.sql, migration.name
+            assert "Replicated" not in migration.sql, migration.name
 
 
 def test_split_statements_respects_quotes_and_comments():

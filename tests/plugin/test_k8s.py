@@ -86,6 +86,8 @@ def test_job_gets_the_connection_and_the_migrations(
             "URL",
             "DATABASE",
             "CLUSTER_NAME",
+            "CLUSTER_REPLICATED",
+            "CLUSTER_NODE_URLS",
             "ADMIN_USER",
             "ADMIN_PASSWORD",
             "SINK_USER",

@@ -31,6 +31,20 @@ def valid_config(**changes: Any) -> dict[str, Any]:
         ({"CLICKHOUSE_REPORTING_USER": "1st"}, "ASPECTS_SINK_CLICKHOUSE_REPORTING_USER = '1st'"),
         ({"CLICKHOUSE_SINK_USER": "aspects_sink_admin"}, "ASPECTS_SINK_CLICKHOUSE_SINK_USER = "),
         ({"CLICKHOUSE_CLUSTER_NAME": "my cluster"}, "ASPECTS_SINK_CLICKHOUSE_CLUSTER_NAME = "),
+        ({"CLICKHOUSE_CLUSTER_REPLICATED": "no"}, "ASPECTS_SINK_CLICKHOUSE_CLUSTER_REPLICATED = "),
+        (
+            {"CLICKHOUSE_CLUSTER_NAME": "c", "CLICKHOUSE_CLUSTER_NODE_URLS": "http://ch1:8123"},
+            "ASPECTS_SINK_CLICKHOUSE_CLUSTER_NODE_URLS = 'http://ch1:8123'",
+        ),
+        (
+            {"CLICKHOUSE_CLUSTER_NAME": "c", "CLICKHOUSE_CLUSTER_NODE_URLS": ["ch1:8123"]},
+            "ASPECTS_SINK_CLICKHOUSE_CLUSTER_NODE_URLS = ['ch1:8123']",
+        ),
+        (
+            {"CLICKHOUSE_CLUSTER_NODE_URLS": ["http://ch1:8123"]},
+            "ASPECTS_SINK_CLICKHOUSE_CLUSTER_NODE_URLS = ['http://ch1:8123'] is invalid: "
+            "expected an empty list unless CLICKHOUSE_CLUSTER_NAME is set",
+        ),
         ({"CLICKHOUSE_HOST": "https://ch.example.org"}, "ASPECTS_SINK_CLICKHOUSE_HOST = "),
         ({"CLICKHOUSE_HTTP_PORT": "8123"}, "ASPECTS_SINK_CLICKHOUSE_HTTP_PORT = '8123'"),
         ({"CLICKHOUSE_HTTP_PORT": 70000}, "ASPECTS_SINK_CLICKHOUSE_HTTP_PORT = 70000"),
@@ -57,6 +71,11 @@ def test_malformed_values_are_refused_in_one_line(changes: dict[str, Any], messa
     [
         {},
         {"CLICKHOUSE_CLUSTER_NAME": "analytics", "TIMEOUT_SECS": 2.5, "ENABLED_SINKS": []},
+        {
+            "CLICKHOUSE_CLUSTER_NAME": "analytics",
+            "CLICKHOUSE_CLUSTER_REPLICATED": False,
+            "CLICKHOUSE_CLUSTER_NODE_URLS": ["http://ch1:8123", "https://[fd00::2]:8443"],
+        },
         {"CLICKHOUSE_HOST": "[fd00::1]", "CLICKHOUSE_K8S_VOLUME_SIZE": "500M"},
         {"CLICKHOUSE_HOST": "my_clickhouse.internal"},
     ],

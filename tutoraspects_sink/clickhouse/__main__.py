@@ -79,17 +79,30 @@ def _users_from_environment() -> list[UserSpec]:
 
 def _run(args: argparse.Namespace) -> None:
     settings = ClickHouseSettings.from_environment("ADMIN")
-    client = wait_for_clickhouse(settings, args.wait)
-    print(f"ClickHouse at {settings.url} is up.")
+    # Node by node (no ON CLUSTER): every node is prepared, the first one keeps the records.
+    nodes = [wait_for_clickhouse(settings.node(url), args.wait) for url in settings.node_urls] or [
+        wait_for_clickhouse(settings, args.wait)
+    ]
+    client = nodes[0]
+    for url in settings.node_urls or (settings.url,):
+        print(f"ClickHouse at {url} is up.")
     if args.command == "wait":
         return
     if args.command in ("init", "provision") and not args.skip_users:
-        provision(client, settings.database, _users_from_environment(), settings.cluster)
+        on_cluster = "" if settings.node_urls else settings.cluster
+        for node in nodes:
+            provision(node, settings.database, _users_from_environment(), on_cluster)
         print(f"Database {settings.database} and its users are provisioned.")
     if args.command == "provision":
         return
     migrations = load_migrations(Path(args.migrations_dir))
-    runner = MigrationRunner(client, settings.database, settings.cluster)
+    runner = MigrationRunner(
+        client,
+        settings.database,
+        settings.cluster,
+        replicated=settings.replicated,
+        nodes=nodes if settings.node_urls else (),
+    )
     if args.command == "status":
         runner.ensure_bookkeeping()
         for status in runner.status(migrations):

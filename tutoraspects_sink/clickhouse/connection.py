@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,17 +44,24 @@ class ClickHouseSettings:
     password: str = ""
     database: str = "event_sink"
     timeout_secs: float = 10.0
+    # A sharded cluster: its name, whether its local tables are Replicated*, and, where DDL
+    # cannot run ON CLUSTER, the URL of every node (DDL and deletes then go to each).
     cluster: str = ""
+    replicated: bool = True
+    node_urls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.url or "")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigurationError(
-                f"invalid ClickHouse url {self.url!r}: expected http(s)://host:port"
-            )
+        for url in (self.url, *self.node_urls):
+            parts = urlsplit(url or "")
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigurationError(
+                    f"invalid ClickHouse url {url!r}: expected http(s)://host:port"
+                )
         quote_identifier(self.database, "database name")
         if self.cluster:
             quote_identifier(self.cluster, "cluster name")
+        elif self.node_urls:
+            raise ConfigurationError("ClickHouse node URLs are given but no cluster name")
         if self.timeout_secs <= 0:
             raise ConfigurationError("ClickHouse timeout_secs must be a positive number")
 
@@ -64,6 +71,10 @@ class ClickHouseSettings:
             f"ClickHouseSettings(url={self.url!r}, username={self.username!r}, "
             f"database={self.database!r}, cluster={self.cluster!r})"
         )
+
+    def node(self, url: str) -> ClickHouseSettings:
+        """The same user and database on the node at ``url``, as a single server."""
+        return replace(self, url=url, cluster="", node_urls=())
 
     @property
     def host(self) -> str:
@@ -93,6 +104,8 @@ class ClickHouseSettings:
             database=str(config.get("database") or "event_sink"),
             timeout_secs=float(config.get("timeout_secs") or 10),
             cluster=str(config.get("cluster") or ""),
+            replicated=bool(config.get("cluster_replicated", True)),
+            node_urls=tuple(str(url) for url in config.get("cluster_node_urls") or ()),
         )
 
     @classmethod
@@ -115,7 +128,22 @@ class ClickHouseSettings:
             database=env.get(prefix + "DATABASE", "event_sink"),
             timeout_secs=float(env.get(prefix + "TIMEOUT_SECS", "") or 10),
             cluster=env.get(prefix + "CLUSTER_NAME", ""),
+            replicated=_switch(env, prefix + "CLUSTER_REPLICATED", default=True),
+            node_urls=tuple(env.get(prefix + "CLUSTER_NODE_URLS", "").replace(",", " ").split()),
         )
+
+
+def _switch(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """Environment variable ``name``, holding true or false (any case; 1/0, yes/no too)."""
+    value = env.get(name, "")
+    text = value.strip().lower()
+    if not text:
+        return default
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ConfigurationError(f"environment variable {name} is {value!r}: expected true or false")
 
 
 def create_client(

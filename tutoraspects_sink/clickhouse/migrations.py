@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,25 +137,53 @@ def _closing_quote(sql: str, start: int) -> int:
 
 
 class MigrationRunner:
-    """Applies the migrations of one directory to one ClickHouse database."""
+    """Applies the migrations of one directory to one ClickHouse database.
 
-    def __init__(self, client: Client, database: str, cluster: str = "") -> None:
+    On a cluster (``cluster`` set), the rendered DDL either carries ``ON CLUSTER`` (one
+    statement reaches every node) or, where distributed DDL is unavailable, ``nodes`` lists a
+    client for every node and each statement runs on each of them in turn. Either way a
+    migration is recorded once, by ``client``: with ``nodes``, pass the first node's client.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        database: str,
+        cluster: str = "",
+        *,
+        replicated: bool = True,
+        nodes: Sequence[Client] = (),
+    ) -> None:
         self.client = client
         self.database = database
         self.cluster = cluster
+        self.replicated = replicated
+        self.nodes = list(nodes) or [client]
+        self._node_by_node = bool(nodes)
         self._db = quote_identifier(database, "database name")
         self._on_cluster = (
-            f" ON CLUSTER {quote_identifier(cluster, 'cluster name')}" if cluster else ""
+            f" ON CLUSTER {quote_identifier(cluster, 'cluster name')}"
+            if cluster and not nodes
+            else ""
         )
 
     def ensure_bookkeeping(self) -> None:
-        """Create the sink database and the table that records applied migrations."""
-        engine = "ReplicatedMergeTree" if self.cluster else "MergeTree"
-        self._execute(f"CREATE DATABASE IF NOT EXISTS {self._db}{self._on_cluster}")
+        """Create the sink database (on every node) and the table that records applied
+        migrations: once for the cluster, replicated to every node when the cluster's tables
+        are, otherwise on the node of ``client`` only."""
+        for node in self.nodes:
+            self._execute(f"CREATE DATABASE IF NOT EXISTS {self._db}{self._on_cluster}", node)
+        engine = "MergeTree"
+        if self._on_cluster and self.replicated:
+            # One Keeper path for the whole cluster (no {shard}): every node holds every record.
+            engine = (
+                "ReplicatedMergeTree('/clickhouse/tables/{database}/{table}', '{shard}-{replica}')"
+            )
         self._execute(
             f"CREATE TABLE IF NOT EXISTS {self._db}.{MIGRATIONS_TABLE}{self._on_cluster} ("
             " name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)"
-            f") ENGINE = {engine} ORDER BY name"
+            f") ENGINE = {engine} ORDER BY name",
+            self.client,
         )
 
     def applied(self) -> dict[str, str]:
@@ -182,7 +210,7 @@ class MigrationRunner:
     def apply(self, migrations: Iterable[Migration]) -> list[str]:
         """Apply every migration not yet recorded, in order; return the names applied.
 
-        Stops at the first failing statement with a :class:`MigrationError`; the failed
+        Each statement runs on every node before the next one starts (node by node). Stops at the first failing statement with a :class:`MigrationError`; the failed
         migration is not recorded, the ones before it are.
         """
         self.ensure_bookkeeping()
@@ -193,13 +221,18 @@ class MigrationRunner:
                 continue
             statements = migration.statements
             for number, statement in enumerate(statements, start=1):
-                try:
-                    self.client.command(statement)
-                except ClickHouseError as error:
-                    raise MigrationError(
-                        f"migration {migration.name} failed at statement {number} of "
-                        f"{len(statements)} ({_summary(statement)}): {_first_line(error)}"
-                    ) from error
+                for index, node in enumerate(self.nodes, start=1):
+                    try:
+                        node.command(statement)
+                    except ClickHouseError as error:
+                        where = (
+                            f" on node {index} of {len(self.nodes)}" if self._node_by_node else ""
+                        )
+                        raise MigrationError(
+                            f"migration {migration.name} failed at statement {number} of "
+                            f"{len(statements)}{where} ({_summary(statement)}): "
+                            f"{_first_line(error)}"
+                        ) from error
             self.client.insert(
                 MIGRATIONS_TABLE,
                 [[migration.name, migration.checksum]],
@@ -209,9 +242,9 @@ class MigrationRunner:
             done.append(migration.name)
         return done
 
-    def _execute(self, statement: str) -> None:
+    def _execute(self, statement: str, client: Client) -> None:
         try:
-            self.client.command(statement)
+            client.command(statement)
         except ClickHouseError as error:
             raise MigrationError(
                 f"could not prepare migrations bookkeeping ({_summary(statement)}): "

@@ -77,8 +77,6 @@ def purge_table(writer: ClickHouseWriter, table: str, column: str, user_ids: Seq
     """Physically delete the rows of ``user_ids`` from ``table``; return how many of these
     users it still held (0: nothing was rewritten)."""
     qualified, column_sql = writer.qualified(table), quote_identifier(column)
-    cluster = writer.settings.cluster
-    on_cluster = f" ON CLUSTER {quote_identifier(cluster)}" if cluster else ""
     held = 0
     for chunk in _chunks(sorted({int(user_id) for user_id in user_ids})):
         # Rows masked by an earlier lightweight delete count too: they are still on disk.
@@ -93,9 +91,10 @@ def purge_table(writer: ClickHouseWriter, table: str, column: str, user_ids: Seq
         if not present:
             continue
         held += len(present)
-        writer.client.command(
-            f"ALTER TABLE {qualified}{on_cluster} DELETE "
-            f"WHERE {column_sql} IN {{ids:Array(Int64)}}",
+        # On a cluster: on every shard (a user's events are spread over the shards).
+        writer.mutate(
+            table,
+            f"DELETE WHERE {column_sql} IN {{ids:Array(Int64)}}",
             parameters={"ids": present},
             settings=MUTATION_SETTINGS,
         )

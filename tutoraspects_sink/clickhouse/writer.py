@@ -30,6 +30,9 @@ CLIENT_SETTINGS: dict[str, Any] = {
     "input_format_allow_errors_num": 0,
     "input_format_allow_errors_ratio": 0,
 }
+# On a cluster, an insert into a Distributed table returns once every shard has its rows:
+# the caller's retry then covers delivery to the shards too, and what is written is readable.
+CLUSTER_SETTINGS: dict[str, Any] = {"distributed_foreground_insert": 1}
 
 
 class ClickHouseWriter:
@@ -40,6 +43,8 @@ class ClickHouseWriter:
         self._lock = threading.Lock()
         self._client: Client | None = None
         self._pid = 0
+        self._nodes: list[Client] = []
+        self._nodes_pid = 0
         self._column_types: dict[str, dict[str, str]] = {}
 
     def __repr__(self) -> str:
@@ -60,13 +65,17 @@ class ClickHouseWriter:
                     self._pid = pid
         return self._client
 
-    def _new_client(self, timeout_secs: float | None = None) -> Client:
+    def _new_client(
+        self, timeout_secs: float | None = None, settings: ClickHouseSettings | None = None
+    ) -> Client:
+        extra = CLUSTER_SETTINGS if self.settings.cluster else {}
         return create_client(
-            self.settings,
+            settings or self.settings,
             database=self.database,
             timeout_secs=timeout_secs,
             show_clickhouse_errors="scrub",
             **CLIENT_SETTINGS,
+            **extra,
         )
 
     def close(self) -> None:
@@ -74,7 +83,10 @@ class ClickHouseWriter:
         with self._lock:
             if self._client is not None and self._pid == os.getpid():
                 self._client.close()
-            self._client = None
+            if self._nodes_pid == os.getpid():
+                for client in self._nodes:
+                    client.close()
+            self._client, self._nodes, self._nodes_pid = None, [], 0
 
     def qualified(self, table: str) -> str:
         """```database`.`table```, both checked and quoted."""
@@ -133,6 +145,43 @@ class ClickHouseWriter:
             self.client.data_insert(context)
         finally:
             context.data = None
+
+    def mutate(
+        self,
+        table: str,
+        action: str,
+        parameters: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """``ALTER TABLE <table> <action>`` (``DELETE WHERE ...``, values bound) where the rows
+        of ``table`` are.
+
+        On a cluster a Distributed table takes no mutations: they go to the local table of
+        every shard, ``ON CLUSTER``, or node by node when the cluster lists its nodes' URLs.
+        """
+        cluster = self.settings.cluster
+        target = self.qualified(f"{table}_local" if cluster else table)
+        on_cluster = ""
+        if cluster and not self.settings.node_urls:
+            on_cluster = f" ON CLUSTER {quote_identifier(cluster)}"
+        for client in self._node_clients() if self.settings.node_urls else [self.client]:
+            client.command(
+                f"ALTER TABLE {target}{on_cluster} {action}",
+                parameters=parameters,
+                settings=settings,
+            )
+
+    def _node_clients(self) -> list[Client]:
+        """A client of each node of the cluster (this process's; created on first use)."""
+        pid = os.getpid()
+        with self._lock:
+            if self._nodes_pid != pid:
+                self._nodes = [
+                    self._new_client(settings=self.settings.node(url))
+                    for url in self.settings.node_urls
+                ]
+                self._nodes_pid = pid
+            return self._nodes
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """The rows of one SELECT, values bound from ``parameters``."""

@@ -1,6 +1,6 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, engine, create_table with context -%}
 -- Bookkeeping of tracking-pipeline load tests: runs (start/end events) and periodic stats.
-CREATE TABLE IF NOT EXISTS {{ db() }}.load_test_runs{{ on_cluster() }}
+{% call create_table("load_test_runs", shard_by="cityHash64(run_id)") %}
 (
     run_id String,
     timestamp DateTime DEFAULT now(),
@@ -8,13 +8,13 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.load_test_runs{{ on_cluster() }}
     extra String
 )
 ENGINE = {{ engine("MergeTree") }}
-ORDER BY (run_id, timestamp);
+ORDER BY (run_id, timestamp){% endcall %};
 
-CREATE TABLE IF NOT EXISTS {{ db() }}.load_test_stats{{ on_cluster() }}
+{% call create_table("load_test_stats", shard_by="cityHash64(run_id)") %}
 (
     run_id String,
     timestamp DateTime DEFAULT now(),
     stats String
 )
 ENGINE = {{ engine("MergeTree") }}
-ORDER BY (run_id, timestamp);
+ORDER BY (run_id, timestamp){% endcall %};

@@ -1,8 +1,8 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine, snapshot_columns with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, engine, snapshot_columns, create_table with context -%}
 -- One row per course dump. The columns up to time_last_dumped are the ones Aspects dashboards
 -- read (names, types and order kept); typed columns after them are derived by ClickHouse.
 -- A dump writes its blocks first and this row last, so this row marks a complete snapshot.
-CREATE TABLE IF NOT EXISTS {{ db() }}.course_overviews{{ on_cluster() }}
+{% call create_table("course_overviews", shard_by="cityHash64(course_key)") %}
 (
     org String,
     course_key String,
@@ -21,4 +21,4 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.course_overviews{{ on_cluster() }}
 -- Keyed by dump: a retried delivery of the same dump collapses into one row, while every
 -- distinct dump is kept as history; "latest dump wins" is resolved by the views.
 ENGINE = {{ engine("ReplacingMergeTree", "dumped_at") }}
-ORDER BY (org, course_key, dump_id);
+ORDER BY (org, course_key, dump_id){% endcall %};

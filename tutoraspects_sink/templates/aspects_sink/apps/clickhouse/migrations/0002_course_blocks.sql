@@ -1,8 +1,8 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine, snapshot_columns with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, engine, snapshot_columns, create_table with context -%}
 -- One row per block per course dump. All blocks of a dump share the course row's dump_id, so
 -- the current outline of a course is "the blocks of its latest course row's dump": a block
 -- removed from the course is simply absent from the newer dump.
-CREATE TABLE IF NOT EXISTS {{ db() }}.course_blocks{{ on_cluster() }}
+{% call create_table("course_blocks", shard_by="cityHash64(course_key)") %}
 (
     org String,
     course_key String,
@@ -23,4 +23,4 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.course_blocks{{ on_cluster() }}
     parent_location String DEFAULT JSONExtractString(xblock_data_json, 'parent')
 )
 ENGINE = {{ engine("ReplacingMergeTree", "dumped_at") }}
-ORDER BY (org, course_key, dump_id, location);
+ORDER BY (org, course_key, dump_id, location){% endcall %};

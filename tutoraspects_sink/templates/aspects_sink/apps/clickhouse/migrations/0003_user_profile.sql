@@ -1,8 +1,8 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine, snapshot_columns with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, engine, snapshot_columns, create_table with context -%}
 -- PII: written only when PII is enabled; a retired user's rows are deleted.
 -- Latest snapshot of each profile wins (ReplacingMergeTree on dumped_at). No partitioning by a
 -- hash of the user id: that splits every insert into up to 100 parts and backfills crawl.
-CREATE TABLE IF NOT EXISTS {{ db() }}.user_profile{{ on_cluster() }}
+{% call create_table("user_profile", shard_by="cityHash64(user_id)") %}
 (
     id Int32,
     user_id Int32,
@@ -27,4 +27,4 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.user_profile{{ on_cluster() }}
     {{ snapshot_columns() }}
 )
 ENGINE = {{ engine("ReplacingMergeTree", "dumped_at") }}
-ORDER BY (user_id, id);
+ORDER BY (user_id, id){% endcall %};

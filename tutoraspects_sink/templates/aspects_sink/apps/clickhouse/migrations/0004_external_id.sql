@@ -1,6 +1,6 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine, snapshot_columns with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, engine, snapshot_columns, create_table with context -%}
 -- Maps the anonymous ids in xAPI statements to users. PII: written only when PII is enabled.
-CREATE TABLE IF NOT EXISTS {{ db() }}.external_id{{ on_cluster() }}
+{% call create_table("external_id", shard_by="cityHash64(external_user_id)") %}
 (
     external_user_id UUID,
     external_id_type String,
@@ -9,4 +9,4 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.external_id{{ on_cluster() }}
     {{ snapshot_columns() }}
 )
 ENGINE = {{ engine("ReplacingMergeTree", "dumped_at") }}
-ORDER BY (external_user_id, external_id_type);
+ORDER BY (external_user_id, external_id_type){% endcall %};

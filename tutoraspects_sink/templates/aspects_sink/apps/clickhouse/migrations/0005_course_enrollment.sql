@@ -1,7 +1,7 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine, snapshot_columns with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, engine, snapshot_columns, create_table with context -%}
 -- One current row per (course, user): edx-platform allows one enrollment per pair, and the
 -- latest snapshot wins. username stays empty unless PII is enabled.
-CREATE TABLE IF NOT EXISTS {{ db() }}.course_enrollment{{ on_cluster() }}
+{% call create_table("course_enrollment", shard_by="cityHash64(course_key)") %}
 (
     id Int32,
     course_key String,
@@ -13,4 +13,4 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.course_enrollment{{ on_cluster() }}
     {{ snapshot_columns() }}
 )
 ENGINE = {{ engine("ReplacingMergeTree", "dumped_at") }}
-ORDER BY (course_key, user_id);
+ORDER BY (course_key, user_id){% endcall %};

@@ -1,8 +1,8 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, alter_table with context -%}
 -- Deleted courses leave the current views. Deleting a course writes one more snapshot of it,
 -- marked deleted and with no blocks; being the latest, it hides the course and its outline.
-ALTER TABLE {{ db() }}.course_overviews{{ on_cluster() }}
-    ADD COLUMN IF NOT EXISTS deleted Bool DEFAULT false;
+{% call alter_table("course_overviews") %}
+    ADD COLUMN IF NOT EXISTS deleted Bool DEFAULT false{% endcall %};
 
 CREATE OR REPLACE VIEW {{ db() }}.current_course_overviews{{ on_cluster() }} AS
 SELECT *

@@ -1,4 +1,4 @@
-{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster, engine with context -%}
+{% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, engine, create_table with context -%}
 -- Tracking events (the tracking log), one row per event, written in batches by the tracking
 -- backend's transports (direct, celery, event_bus).
 --
@@ -11,7 +11,7 @@
 -- Personal data (username, ip, agent, referer, accept_language, session) is written only when
 -- ASPECTS_ENABLE_PII is on; otherwise those columns are empty and known personal keys are
 -- removed from the event body. Retirement deletes a user's rows by user_id.
-CREATE TABLE IF NOT EXISTS {{ db() }}.tracking_events{{ on_cluster() }}
+{% call create_table("tracking_events", shard_by="if(course_key = '', cityHash64(event_id), cityHash64(course_key))") %}
 (
     event_id UUID,
     time DateTime64(6, 'UTC'),
@@ -41,4 +41,4 @@ CREATE TABLE IF NOT EXISTS {{ db() }}.tracking_events{{ on_cluster() }}
 ENGINE = {{ engine("ReplacingMergeTree") }}
 PARTITION BY toYYYYMM(time)
 -- Per-course questions ("plays of each video of this course") read one contiguous range.
-ORDER BY (org, course_key, name, time, event_id);
+ORDER BY (org, course_key, name, time, event_id){% endcall %};
