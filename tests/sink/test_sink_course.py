@@ -198,3 +198,41 @@ def test_a_deleted_course_leaves_the_current_views(sink):
         "SELECT countIf(deleted), count() FROM {db}.course_overviews WHERE course_key = {c:String}",
         c=str(gone),
     ) == [(1, 2)]
+
+
+def test_course_relationships_is_the_current_block_graph(sink):
+    """The older sink's course_relationships table, as a view: (parent, child, 0-based order
+    among the parent's children) for every parent-child pair of the current outline."""
+    spec = build_course(sections=2, subsections=2, units=2, leaves_per_unit=2)
+    course_key = publish_course(spec)
+    query = (
+        "SELECT parent_location, child_location, `order` FROM {db}.course_relationships "
+        "WHERE course_key = {c:String} ORDER BY parent_location, `order`"
+    )
+
+    def expected():
+        pairs = [
+            (str(spec.location(parent)), str(spec.location(child)), order)
+            for parent in spec.outline()
+            for order, child in enumerate(parent.children)
+        ]
+        return sorted(pairs, key=lambda pair: (pair[0], pair[2]))
+
+    assert sink.rows(query, c=str(course_key)) == expected()
+    (course,) = sink.dicts(
+        "SELECT dump_id, time_last_dumped FROM {db}.current_course_overviews WHERE course_key = {c:String}",
+        c=str(course_key),
+    )
+    snapshot = sink.rows(
+        "SELECT DISTINCT dump_id, time_last_dumped FROM {db}.course_relationships "
+        "WHERE course_key = {c:String}",
+        c=str(course_key),
+    )
+    assert snapshot == [(course["dump_id"], course["time_last_dumped"])]
+
+    # A deleted block leaves the graph on the next publish; its siblings close ranks.
+    unit = spec.find("vertical")[0]
+    removed = unit.children.pop(0)
+    delete_block(spec.location(removed))
+    publish_block(spec.location(unit))
+    assert sink.rows(query, c=str(course_key)) == expected()
