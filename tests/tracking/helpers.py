@@ -26,7 +26,13 @@ from tests.fixtures.processes import (  # noqa: F401 - shared helpers, re-export
 from tests.fixtures.sink import SinkDatabase
 
 EVENT_BUS_URL = os.environ.get("ASPECTS_SINK_TEST_EVENT_BUS_URL", "redis://127.0.0.1:6379/10")
-TRACKING_TABLES = ("tracking_events", "load_test_runs", "load_test_stats", "retired_users")
+TRACKING_TABLES = (
+    "tracking_events",
+    "tracking_events_quarantine",
+    "load_test_runs",
+    "load_test_stats",
+    "retired_users",
+)
 
 
 def redis_available() -> bool:

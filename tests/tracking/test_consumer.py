@@ -134,3 +134,69 @@ def test_the_dead_letter_stream_keeps_only_the_newest_messages(bus, names, track
     kept = bus.xrange(f"{names.topic}-dead-letter")
     assert [fields[b"original_id"] for _id, fields in kept] == bad[-5:]
     assert pending(bus, names.topic) == 0
+
+
+def test_the_dead_letter_stream_is_bounded_in_bytes_too(bus, names, tracking_db, settings):
+    settings.EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_LEN = 5
+    settings.EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_BYTES = 5 * 2048
+    for _ in range(8):
+        bus.xadd(names.topic, {b"event_data": b"x" * 100_000, b"type": b"unknown"})
+
+    assert consumer(bus).run(max_batches=1).dead_lettered == 8
+
+    kept = bus.xrange(f"{names.topic}-dead-letter")
+    assert len(kept) == 5
+    for _id, fields in kept:
+        assert fields[b"event_data"] == b"x" * 2048
+        assert fields[b"truncated_event_data"] == b"100000"
+    assert int(bus.memory_usage(f"{names.topic}-dead-letter")) < 5 * 2048 + 20_000
+
+
+def test_a_message_delivered_too_many_times_is_dead_lettered(bus, names, tracking_db, settings):
+    """A message whose consumers die while holding it (killed by what it holds) is read at
+    most EVENT_SINK_CLICKHOUSE_TRACKING_MAX_DELIVERIES times, then set aside."""
+    settings.EVENT_SINK_CLICKHOUSE_TRACKING_MAX_DELIVERIES = 3
+    poison = produce(4)
+    for _ in range(3):  # read, then the consumer died before acknowledging: 3 deliveries
+        dying = consumer(bus, name="c1", batch_size=10)
+        dying.ensure_group()
+        assert len(dying._read_batch()) == 4
+    assert {entry["times_delivered"] for entry in bus.xpending_range(
+        names.topic, GROUP, min="-", max="+", count=10)} == {3}  # fmt: skip
+    produce(6)
+
+    stats = consumer(bus, name="c1", batch_size=10).run(max_batches=1)
+
+    assert (stats.dead_lettered, stats.inserted) == (4, 6)
+    dead = bus.xrange(f"{names.topic}-dead-letter")
+    assert [fields[b"error"] for _id, fields in dead] == [b"delivered 4 times"] * 4
+    assert pending(bus, names.topic) == 0
+    assert count_events(tracking_db, COURSE)[1] == 6
+    assert not tracking_db.rows(
+        "SELECT 1 FROM {db}.tracking_events WHERE event_id IN {ids:Array(UUID)}", ids=poison
+    )
+
+
+def test_acknowledged_entries_are_trimmed_from_the_stream(bus, names, tracking_db):
+    produce(500)
+
+    stats = consumer(bus, batch_size=100, trim_interval=0).run(max_batches=5)
+
+    assert stats.inserted == 500
+    assert bus.xlen(names.topic) <= 1  # the last acknowledged entry may stay
+    assert stats.trimmed >= 499
+    assert count_events(tracking_db, COURSE)[1] == 500
+
+
+def test_entries_another_group_has_not_read_are_kept(bus, names, tracking_db):
+    produce(50)
+    bus.xgroup_create(names.topic, "another_reader", id="0")
+    bus.xreadgroup("another_reader", "r", {names.topic: ">"}, count=20)  # read, not acked
+
+    consumer(bus, batch_size=100, trim_interval=0).run(max_batches=1)
+    assert bus.xlen(names.topic) == 50
+
+    bus.xack(names.topic, "another_reader", *[i for i, _ in bus.xrange(names.topic, count=10)])
+    produce(1)
+    consumer(bus, batch_size=100, trim_interval=0).run(max_batches=1)
+    assert bus.xlen(names.topic) == 41  # the 10 both groups acknowledged are gone

@@ -206,6 +206,8 @@ class TrackingSink(Sink):
     personal_columns: tuple[str, ...]  # empty unless PII is enabled
     user_column: str
     transports: tuple[str, ...]
+    # Where events the table refused are set aside (with their user id, in user_column).
+    quarantine_table: str = ""
     toggled: bool = False  # switched by ASPECTS_SINK_TRACKING_ENABLED and its own settings
 
     @property
@@ -218,4 +220,5 @@ class TrackingSink(Sink):
 
     @property
     def user_tables(self) -> tuple[tuple[str, str], ...]:
-        return ((self.table, self.user_column),)
+        tables = (self.table, self.quarantine_table) if self.quarantine_table else (self.table,)
+        return tuple((table, self.user_column) for table in tables)

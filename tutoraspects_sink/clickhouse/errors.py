@@ -7,7 +7,14 @@ a failed request is written with :func:`describe`, which never holds a payload o
 
 from __future__ import annotations
 
-from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
+import struct
+
+from clickhouse_connect.driver.exceptions import (
+    ClickHouseError,
+    DatabaseError,
+    DataError,
+    OperationalError,
+)
 
 # ClickHouse error codes that say "try again later", not "this request is wrong".
 TRANSIENT_ERROR_CODES = frozenset({
@@ -41,6 +48,39 @@ def is_transient(error: BaseException) -> bool:
             return " 50" in str(error) or "HTTP status 5" in str(error)
         return int(code) in TRANSIENT_ERROR_CODES
     return isinstance(error, (ConnectionError, TimeoutError))
+
+
+# ClickHouse error codes that say "this data is wrong": another row may well succeed.
+DATA_ERROR_CODES = frozenset({
+    6,    # CANNOT_PARSE_TEXT
+    27,   # CANNOT_PARSE_INPUT_ASSERTION_FAILED
+    32,   # ATTEMPT_TO_READ_AFTER_EOF
+    33,   # CANNOT_READ_ALL_DATA
+    38,   # CANNOT_PARSE_DATE
+    41,   # CANNOT_PARSE_DATETIME
+    53,   # TYPE_MISMATCH
+    69,   # ARGUMENT_OUT_OF_BOUND
+    70,   # CANNOT_CONVERT_TYPE
+    72,   # CANNOT_PARSE_NUMBER
+    117,  # INCORRECT_DATA
+    131,  # TOO_LARGE_STRING_SIZE
+    321,  # VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+    376,  # CANNOT_PARSE_UUID
+})  # fmt: skip
+
+
+def is_data_error(error: BaseException) -> bool:
+    """Whether a failed insert was refused for the values it carried (so that the same insert
+    without some rows may succeed): the driver could not serialize a value, or ClickHouse could
+    not read one. An outage, a missing table or a refused user is not a data error."""
+    if isinstance(error, DataError):  # raised by the driver while serializing a value
+        return True
+    if isinstance(error, DatabaseError):
+        code = getattr(error, "code", None)
+        return code is not None and int(code) in DATA_ERROR_CODES
+    if isinstance(error, ClickHouseError):
+        return False
+    return isinstance(error, ValueError | TypeError | OverflowError | struct.error)
 
 
 def is_clickhouse_error(error: BaseException) -> bool:

@@ -40,8 +40,13 @@ DEFAULTS: dict[str, Any] = {
     "EVENT_SINK_CLICKHOUSE_TRACKING_EVENT_BUS_GROUP": "aspects_sink_tracking",
     "EVENT_SINK_CLICKHOUSE_TRACKING_STREAM_MAX_LEN": 1_000_000,
     # event_bus: messages that can never be decoded are kept for inspection in
-    # "<stream>-dead-letter", the newest ones up to this many.
+    # "<stream>-dead-letter", the newest ones up to this many, and up to about this many
+    # bytes (each entry's payload is cut to its share: MAX_BYTES / MAX_LEN, at least 1 KiB).
     "EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_LEN": 10_000,
+    "EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_BYTES": 64 * 1024 * 1024,
+    # event_bus: a message read this many times without being acknowledged (its consumer
+    # died each time, e.g. killed while holding it) is dead-lettered instead of read again.
+    "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_DELIVERIES": 5,
     # event_bus: Redis URL; None uses the event bus's own EVENT_BUS_REDIS_CONNECTION_URL.
     "EVENT_SINK_CLICKHOUSE_TRACKING_REDIS_URL": None,
 }
@@ -111,6 +116,14 @@ def stream_max_len() -> int:
 
 def dead_letter_max_len() -> int:
     return max(1, int(get("EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_LEN")))
+
+
+def dead_letter_max_bytes() -> int:
+    return max(1024, int(get("EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_BYTES")))
+
+
+def max_deliveries() -> int:
+    return max(1, int(get("EVENT_SINK_CLICKHOUSE_TRACKING_MAX_DELIVERIES")))
 
 
 def redis_url() -> str:

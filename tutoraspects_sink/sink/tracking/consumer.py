@@ -7,8 +7,15 @@ backoff, the messages staying unacknowledged, for as long as it takes; a consume
 leaves them pending, and the next one (or another replica, after ``claim_idle_ms``) takes
 them over. A message that cannot be decoded can never succeed: it is copied to a dead-letter
 stream (``<stream>-dead-letter``, which keeps the newest
-``EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_LEN``) and acknowledged, so it does not block
-the others.
+``EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_LEN``, each cut to its share of
+``EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_BYTES``) and acknowledged, so it does not
+block the others. So is a message read ``EVENT_SINK_CLICKHOUSE_TRACKING_MAX_DELIVERIES`` times
+without being acknowledged (whatever it holds killed each consumer that read it), and an event
+ClickHouse refuses is set aside by the insert itself (:mod:`.store`): no message can hold the
+stream back for ever. Only an outage is waited out, as long as it lasts.
+
+Entries every consumer group has acknowledged are trimmed from the stream (at most once per
+``trim_interval`` seconds), so that Redis holds the backlog, not the history.
 
 The group is created reading from the start of the stream, so events sent before the first
 consumer started are not skipped.
@@ -45,6 +52,8 @@ class ConsumerStats:
     inserted: int = 0
     batches: int = 0
     dead_lettered: int = 0
+    quarantined: int = 0
+    trimmed: int = 0
     failed_attempts: int = 0
     claimed: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -63,6 +72,7 @@ class TrackingEventConsumer:
         batch_size: int | None = None,
         flush_interval: float | None = None,
         claim_idle_ms: int = 60_000,
+        trim_interval: float = 1.0,
         writer: ClickHouseWriter | None = None,
         insert: Callable[[Sequence[Sequence[Any]]], None] | None = None,
     ) -> None:
@@ -75,8 +85,10 @@ class TrackingEventConsumer:
             flush_interval if flush_interval is not None else conf.flush_interval()
         )
         self.claim_idle_ms = claim_idle_ms
+        self.trim_interval = trim_interval
+        self._last_trim = float("-inf")
         self.writer = writer or sink_conf.writer()
-        self.insert = insert or self._insert_rows
+        self.insert: Callable[[Sequence[Sequence[Any]]], int | None] = insert or self._insert_rows
         # Every failure is retried (reads, inserts, acknowledgements), for as long as it takes:
         # the messages wait in the stream meanwhile.
         self.retry_policy = conf.retry_policy(is_transient=retry.always)
@@ -119,27 +131,28 @@ class TrackingEventConsumer:
             return 0  # stopping: the batch stays pending and is read again next time
         if ids:
             self._retry(lambda: self.client.xack(self.stream, self.group, *ids), "acknowledge")
+            self._trim_acknowledged()
         self.stats.inserted += len(rows)
         self.stats.batches += 1
         return len(rows)
 
     def _insert(self, rows: list[list[Any]]) -> bool:
-        self.insert(rows)
+        self.stats.quarantined += self.insert(rows) or 0
         return True
 
-    def _insert_rows(self, rows: Sequence[Sequence[Any]]) -> None:
-        store.insert(rows, self.writer)
+    def _insert_rows(self, rows: Sequence[Sequence[Any]]) -> int:
+        return store.insert(rows, self.writer)
 
     def _read_batch(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
         """Up to ``batch_size`` messages: pending ones first, then new ones, waiting at most
         ``flush_interval`` for a batch to fill up."""
         if self._read_pending:
-            messages = self._read(start="0", block_ms=None)
+            messages = self._read_redelivered()
             if messages:
                 return messages
             self._read_pending = False
             self._claim_abandoned()
-            messages = self._read(start="0", block_ms=None)
+            messages = self._read_redelivered()
             if messages:
                 return messages
         batch: list[tuple[bytes, dict[bytes, bytes]]] = []
@@ -158,6 +171,70 @@ class TrackingEventConsumer:
                 deadline = time.monotonic() + self.flush_interval
             batch.extend(messages)
         return batch
+
+    def _read_redelivered(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """This consumer's pending messages, without those read too often (dead-lettered)."""
+        while True:
+            messages = self._read(start="0", block_ms=None)
+            if not messages:
+                return []
+            kept = self._without_over_delivered(messages)
+            if kept:
+                return kept
+
+    def _without_over_delivered(
+        self, messages: list[tuple[bytes, dict[bytes, bytes]]]
+    ) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """``messages`` (pending ones, read again) except those delivered more than
+        ``EVENT_SINK_CLICKHOUSE_TRACKING_MAX_DELIVERIES`` times, which are dead-lettered and
+        acknowledged."""
+        limit = conf.max_deliveries()
+        entries: Any = self.client.xpending_range(
+            self.stream, self.group, min=messages[0][0], max=messages[-1][0],
+            count=len(messages), consumername=self.consumer_name,
+        )  # fmt: skip
+        deliveries = {entry["message_id"]: entry["times_delivered"] for entry in entries}
+        kept, dropped = [], []
+        for message_id, fields in messages:
+            times = deliveries.get(message_id, 0)
+            if times > limit:
+                self._dead_letter(message_id, fields, f"delivered {times} times")
+                dropped.append(message_id)
+            else:
+                kept.append((message_id, fields))
+        if dropped:
+            self._retry(lambda: self.client.xack(self.stream, self.group, *dropped), "acknowledge")
+        return kept
+
+    def _trim_acknowledged(self) -> None:
+        """Remove the entries that every group of the stream has acknowledged.
+
+        The stream may have other readers (any event-bus consumer can join): an entry goes only
+        once each group has read it (its last-delivered id) and acknowledged it (no pending
+        entry older). Entries are never trimmed past a group's oldest pending one.
+        """
+        now = time.monotonic()
+        if now - self._last_trim < self.trim_interval:
+            return
+        self._last_trim = now
+        try:
+            groups: Any = self.client.xinfo_groups(self.stream)
+            bounds = []
+            for group in groups:
+                bound = _stream_id(group["last-delivered-id"])
+                if group["pending"]:
+                    summary: Any = self.client.xpending(self.stream, group["name"])
+                    if summary["min"] is not None:
+                        bound = min(bound, _stream_id(summary["min"]))
+                bounds.append(bound)
+            if bounds and min(bounds) > (0, 0):
+                milliseconds, sequence = min(bounds)
+                first = f"{milliseconds}-{sequence}"
+                self.stats.trimmed += int(
+                    self.client.xtrim(self.stream, minid=first, approximate=False)
+                )
+        except redis.RedisError as error:  # trimming again later is enough
+            log.warning("Tracking consumer could not trim %s: %s", self.stream, error)
 
     def _read(
         self, start: str, block_ms: int | None, count: int | None = None
@@ -200,20 +277,26 @@ class TrackingEventConsumer:
                 event_id, event = decode(message_id, fields, self.stream)
                 rows.append(events.to_row(event, event_id, pii))
             except Exception as error:
-                self._dead_letter(message_id, fields, error)
+                self._dead_letter(message_id, fields, f"cannot be decoded ({type(error).__name__})")
         return ids, rows
 
-    def _dead_letter(self, message_id: bytes, fields: dict[bytes, bytes], error: Exception) -> None:
+    def _dead_letter(self, message_id: bytes, fields: dict[bytes, bytes], reason: str) -> None:
         self.stats.dead_lettered += 1
         log.error(
-            "Tracking consumer: message %s of %s cannot be decoded (%s); moved to %s",
-            message_id, self.stream, type(error).__name__, self.dead_letter_stream,
+            "Tracking consumer: message %s of %s %s; moved to %s",
+            message_id, self.stream, reason, self.dead_letter_stream,
         )  # fmt: skip
-        entry: dict[Any, Any] = dict(fields)
-        entry |= {b"original_id": message_id, b"error": type(error).__name__.encode()}
-        # Trimmed exactly (dead letters are rare), so that a flood of bad messages cannot grow
-        # Redis without bound.
+        # Bounded in entries (trimmed exactly: dead letters are rare) and in bytes (each value
+        # cut to the entry's share), so that a flood of bad messages cannot grow Redis.
         max_len = conf.dead_letter_max_len()
+        share = max(1024, conf.dead_letter_max_bytes() // max_len)
+        entry: dict[Any, Any] = {}
+        for key, value in fields.items():
+            if len(value) > share:
+                entry[b"truncated_" + key] = str(len(value)).encode()
+                value = value[:share]
+            entry[key] = value
+        entry |= {b"original_id": message_id, b"error": reason.encode()}
         self._retry(
             lambda: self.client.xadd(
                 self.dead_letter_stream, entry, maxlen=max_len, approximate=False
@@ -250,3 +333,10 @@ class TrackingEventConsumer:
             if stoppable and self.stop_requested.is_set():
                 return None
             raise
+
+
+def _stream_id(value: bytes | str) -> tuple[int, int]:
+    """A stream entry id (``"1700000000000-3"``) as a comparable pair."""
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    milliseconds, _, sequence = text.partition("-")
+    return int(milliseconds), int(sequence or 0)

@@ -12,11 +12,20 @@ Events reach a backend in one of two shapes, and both are accepted:
 
 A row is a list of plain JSON values (the event id as text, the time as microseconds since
 the epoch), so that it can travel in a Celery message unchanged.
+
+Every row is insertable, whatever the event holds: events come from browsers (the LMS
+``/event`` endpoint takes bodies from anonymous visitors), and one event the table refuses
+would cost its whole batch. So the mapper checks types and ranges rather than trusting them:
+a user id outside Int64 is 0, a time outside DateTime64's range is the time of mapping, text
+holding lone surrogates (``"\\ud800"``, which UTF-8 cannot encode) gets U+FFFD instead, and a
+body JSON cannot write (nested deeper than the interpreter recurses, non-text keys, NaN) is
+written from a cleaned copy. Anonymous events never take a user from their body.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import uuid
@@ -55,18 +64,41 @@ BLOCK_KEYS = ("problem_id", "usage_key", "block_id", "id")
 _PII_KEY_IN_JSON = re.compile('"(?:' + "|".join(sorted(map(re.escape, PII_KEYS))) + ')"\\s*:')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+# DateTime64(6)'s range (1900-01-01 to 2299-12-31), in microseconds since the epoch.
+MIN_TIME_US = -2_208_988_800_000_000
+MAX_TIME_US = 10_413_791_999_999_999
+INT64_MAX = 2**63 - 1
+# Lone surrogates: Python text may hold them (JSON "\\ud800" decodes to one), UTF-8 cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+# How deep a cleaned body may nest; deeper values are written as their type's name.
+MAX_DEPTH = 64
 
 # Compact JSON; values JSON cannot hold (dates, keys, UUIDs) are written as text. One encoder
 # for all calls: json.dumps with options builds a new one each time.
-dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+# NaN and infinities are refused (they are not JSON): :func:`to_json` writes them as text.
+dumps = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, default=str, allow_nan=False
+).encode
 # The context, with sorted keys: the same whichever event shape it came from.
 dumps_sorted = json.JSONEncoder(
-    separators=(",", ":"), ensure_ascii=False, default=str, sort_keys=True
+    separators=(",", ":"), ensure_ascii=False, default=str, sort_keys=True, allow_nan=False
 ).encode
 
 
 def to_microseconds(value: Any) -> int:
-    """Microseconds since the epoch of a datetime (naive = UTC), ISO string or number."""
+    """Microseconds since the epoch of a datetime (naive = UTC), ISO string or number; the
+    current time for anything else, or for a time outside what the table can hold."""
+    try:
+        microseconds = _microseconds(value)
+    except (ValueError, TypeError, OverflowError):
+        microseconds = None
+    if microseconds is None or not MIN_TIME_US <= microseconds <= MAX_TIME_US:
+        return (datetime.now(UTC) - _EPOCH) // _MICROSECOND
+    return microseconds
+
+
+def _microseconds(value: Any) -> int | None:
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
     elif isinstance(value, str) and value:
@@ -74,14 +106,47 @@ def to_microseconds(value: Any) -> int:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value * 1_000_000) if value < 10**11 else int(value)
+        return int(value * 1_000_000) if abs(value) < 10**11 else int(value)
     else:
-        moment = datetime.now(UTC)
+        return None
     return (moment - _EPOCH) // _MICROSECOND
 
 
 def from_microseconds(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
+
+
+def clean_text(value: str) -> str:
+    """``value`` with every lone surrogate replaced by U+FFFD, so that it encodes as UTF-8."""
+    if value.isascii() or not _SURROGATE.search(value):
+        return value
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def clean(value: Any, depth: int = 0) -> Any:
+    """A copy of ``value`` that JSON can always write: text keys, finite numbers, no lone
+    surrogates, at most :data:`MAX_DEPTH` levels (deeper values become their type's name)."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if not isinstance(value, Mapping | list | tuple):
+        return clean_text(value if isinstance(value, str) else str(value))
+    if depth >= MAX_DEPTH:
+        return f"<{type(value).__name__}>"
+    if isinstance(value, Mapping):
+        return {clean_text(str(key)): clean(item, depth + 1) for key, item in value.items()}
+    return [clean(item, depth + 1) for item in value]
+
+
+def to_json(value: Any, encode: Any = None) -> str:
+    """The JSON of ``value`` (:func:`dumps`, or ``encode``), from a cleaned copy if the value
+    cannot be written as it is."""
+    encode = encode or dumps
+    try:
+        return clean_text(str(encode(value)))
+    except (ValueError, TypeError, RecursionError):
+        return str(encode(clean(value)))
 
 
 def scrub(value: Any) -> Any:
@@ -98,7 +163,10 @@ def _without_pii(value: Any, text: str, pii: bool, encode: Any) -> str:
     PII is off. Searching the text is much cheaper than walking every event's objects."""
     if pii or not _PII_KEY_IN_JSON.search(text) or not isinstance(value, dict | list):
         return text
-    return str(encode(scrub(value)))
+    try:
+        return to_json(scrub(value), encode)
+    except RecursionError:
+        return to_json(scrub(clean(value)), encode)
 
 
 def new_event_id() -> uuid.UUID:
@@ -108,13 +176,23 @@ def new_event_id() -> uuid.UUID:
     return uuid.UUID(int=random.getrandbits(128), version=4)
 
 
+class _NonFiniteNumber(ValueError):
+    """JSON text holding NaN or Infinity, which Python reads but JSON does not allow."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFiniteNumber(name)
+
+
 def _parse_body(body: Any) -> tuple[Any, str | None]:
     """(the body as an object, its original JSON text if it was text that parsed)."""
     if isinstance(body, str):
         if body[:1] in ("{", "["):
             try:
-                return json.loads(body), body
-            except ValueError:
+                return json.loads(body, parse_constant=_refuse_constant), body
+            except _NonFiniteNumber:
+                return json.loads(body), None  # written again, with NaN as text
+            except (ValueError, RecursionError):
                 pass
         return body, None
     return body, None
@@ -162,13 +240,14 @@ def block_of(name: str, body: Any, context: Mapping[str, Any], course_key: str) 
 
 
 def _user_id(*candidates: Any) -> int:
+    """The first candidate that is a user id (a positive Int64, or its digits), else 0."""
     for value in candidates:
         if isinstance(value, bool):
             continue
-        if isinstance(value, int):
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
+            value = int(value)
+        if isinstance(value, int) and 0 < value <= INT64_MAX:
             return value
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
     return 0
 
 
@@ -180,6 +259,8 @@ def split(
     ``context`` is a copy without the hoisted fields; ``fields`` holds the hoisted fields as
     text (personal ones only if ``pii``).
     """
+    if not isinstance(event, Mapping):
+        event = {"event": event}
     name = str(event.get("name") or event.get("event_type") or "")
     moment = event.get("time") or event.get("timestamp")
     body = event["event"] if "event" in event else event.get("data")
@@ -199,31 +280,47 @@ def split(
 def _body(raw_body: Any, pii: bool) -> tuple[Any, str]:
     """(the body as an object, its JSON without personal keys unless ``pii``)."""
     body, text = _parse_body(raw_body)
-    if text is None:
-        text = dumps(body if body is not None else {})
+    if text is None or _ESCAPED_SURROGATE.search(text):
+        # Not JSON text, or JSON text whose escapes may spell a lone surrogate, which
+        # ClickHouse's JSON functions refuse: written again from the parsed, cleaned body.
+        text = to_json(body if body is not None else {})
+    else:
+        text = clean_text(text)
     return body, _without_pii(body, text, pii, dumps)
 
 
 def to_row(event: Mapping[str, Any], event_id: uuid.UUID | str, pii: bool) -> list[Any]:
-    """The ``tracking_events`` row of ``event``, in :data:`COLUMNS` order."""
+    """The ``tracking_events`` row of ``event``, in :data:`COLUMNS` order: always insertable
+    (see the module docstring)."""
     name, moment, raw_body, context, fields = split(event, pii)
     body, body_text = _body(raw_body, pii)
     in_body = body if isinstance(body, dict) else {}
     course_key = str(context.get("course_id") or in_body.get("course_id") or "")
+    source = fields.get("event_source", "server")
     return [
         str(event_id),
         to_microseconds(moment),
-        name,
-        fields.get("event_source", "server"),
-        str(context.get("org_id") or org_of(course_key)),
-        course_key,
-        block_of(name, body, context, course_key),
-        _user_id(context.get("user_id"), in_body.get("user_id")),
+        clean_text(name),
+        clean_text(source),
+        clean_text(str(context.get("org_id") or org_of(course_key))),
+        clean_text(course_key),
+        clean_text(block_of(name, body, context, course_key)),
+        _user_id(context.get("user_id"), *_body_user(in_body, context, source)),
         body_text,
-        _without_pii(context, dumps_sorted(context), pii, dumps_sorted),
-        fields.get("page", ""),
-        *(fields.get(field, "") for field in PII_FIELDS),
+        _without_pii(context, to_json(context, dumps_sorted), pii, dumps_sorted),
+        clean_text(fields.get("page", "")),
+        *(clean_text(fields.get(field, "")) for field in PII_FIELDS),
     ]
+
+
+def _body_user(body: Mapping[str, Any], context: Mapping[str, Any], source: str) -> tuple[Any, ...]:
+    """The body's user id, when the body may say who the user is: only for server events
+    emitted outside a request (``edx.course.enrollment.*`` from a command or a task). A
+    request's context always says who the user is (None for an anonymous visitor), and a
+    browser or mobile event's body is whatever the client sent."""
+    if source != "server" or "user_id" in context:
+        return ()
+    return (body.get("user_id"),)
 
 
 def portable(event: Mapping[str, Any], pii: bool) -> tuple[str, datetime, str, str]:
@@ -237,5 +334,5 @@ def portable(event: Mapping[str, Any], pii: bool) -> tuple[str, datetime, str, s
     name, moment, raw_body, context, fields = split(event, pii)
     _body_object, data = _body(raw_body, pii)
     context.update(fields)
-    context_text = _without_pii(context, dumps(context), pii, dumps)
-    return name, from_microseconds(to_microseconds(moment)), data, context_text
+    context_text = _without_pii(context, to_json(context), pii, dumps)
+    return clean_text(name), from_microseconds(to_microseconds(moment)), data, context_text
