@@ -29,6 +29,7 @@ from .courses import (
     rename_block,
 )
 from .users import (
+    advance_retirement,
     bulk_enroll,
     bulk_external_ids,
     enroll,
@@ -37,6 +38,7 @@ from .users import (
     make_external_id,
     make_user,
     make_users,
+    request_retirement,
     retire_user,
 )
 
@@ -51,6 +53,7 @@ __all__ = [
     "BlockSpec",
     "CourseSpec",
     "add_block",
+    "advance_retirement",
     "build_course",
     "bulk_enroll",
     "bulk_external_ids",
@@ -65,5 +68,6 @@ __all__ = [
     "publish_block",
     "publish_course",
     "rename_block",
+    "request_retirement",
     "retire_user",
 ]

@@ -26,6 +26,10 @@ from openedx.core.djangoapps.user_api.accounts.views import (
     AccountRetirementView,
     LMSAccountRetirementView,
 )
+from openedx.core.djangoapps.user_api.models import (
+    UserRetirementStatus,
+    populate_retirement_states,
+)
 from xmodule.modulestore.django import modulestore
 
 from .courses import COURSE_START
@@ -239,25 +243,45 @@ def bulk_external_ids(
     return created
 
 
+def advance_retirement(user: User, state: str) -> None:
+    """Move ``user``'s retirement to ``state``, as the pipeline driver does between steps."""
+    UserRetirementStatus.objects.get(user=user).update_state(
+        {"username": user.username, "new_state": state, "response": "test pipeline"}
+    )
+
+
+def request_retirement(user: User) -> None:
+    """The first retirement step: ``deactivate_logout`` (the retirement is PENDING)."""
+    populate_retirement_states()
+    with transaction.atomic():
+        create_retirement_request_and_deactivate_account(user)
+
+
 def retire_user(user: User, *, unenroll: bool = True) -> str:
     """Run the LMS steps of edx-platform's retirement pipeline on ``user``; return the new name.
 
-    Steps, each in its own transaction like the pipeline's HTTP calls: deactivate (email and
-    password retired), unenroll from every course (``unenroll``), ``retire_misc`` (sends
-    ``USER_RETIRE_LMS_MISC`` with ``user``), ``retire`` (profile scrubbed, user renamed).
+    Steps, each in its own transaction like the pipeline's HTTP calls, with the state moved
+    before each as the driver does: deactivate (email and password retired; PENDING), unenroll
+    from every course (``unenroll``), ``retire_misc`` (sends ``USER_RETIRE_LMS_MISC`` with
+    ``user``), ``retire`` (profile scrubbed, user renamed), then COMPLETE.
     """
     original_username = user.username
-    with transaction.atomic():
-        create_retirement_request_and_deactivate_account(user)
+    request_retirement(user)
     if unenroll:
+        advance_retirement(user, "RETIRING_ENROLLMENTS")
         with transaction.atomic():
             for enrollment in CourseEnrollment.objects.filter(user=user):
                 enrollment.update_enrollment(is_active=False)
     request = SimpleNamespace(data={"username": original_username})
-    for view in (LMSAccountRetirementView(), AccountRetirementView()):
+    for state, view in (
+        ("RETIRING_LMS_MISC", LMSAccountRetirementView()),
+        ("RETIRING_LMS", AccountRetirementView()),
+    ):
+        advance_retirement(user, state)
         status = view.post(request)
         if status != 204:
             raise RuntimeError(f"{type(view).__name__} answered {status} for {original_username}")
+    advance_retirement(user, "COMPLETE")
     user.refresh_from_db()
     return user.username
 

@@ -134,6 +134,32 @@ def retired_username_prefix() -> str:
     return str(getattr(settings, "RETIRED_USERNAME_PREFIX", "retired__user_"))
 
 
+def retired_user_ids() -> list[int]:
+    """Every user whose retirement has started for good, as edx-platform counts them
+    (``user_api.api.get_retired_user_ids``): each ``UserRetirementRequest`` but those still
+    ``PENDING`` (a PENDING retirement can be cancelled), plus every user already renamed with
+    the retired prefix (retired before requests were recorded)."""
+    ids: set[int] = set()
+    requests = get_model("user_retirement_request")
+    if requests is not None:
+        ids.update(requests.objects.values_list("user_id", flat=True))
+    statuses = get_model("user_retirement_status")
+    if statuses is not None:
+        ids.difference_update(
+            statuses.objects.filter(current_state__state_name="PENDING").values_list(
+                "user_id", flat=True
+            )
+        )
+    users = get_model("auth_user")
+    if users is not None:
+        ids.update(
+            users.objects.filter(username__startswith=retired_username_prefix()).values_list(
+                "id", flat=True
+            )
+        )
+    return sorted(int(user_id) for user_id in ids)
+
+
 def import_object(path: str) -> Any | None:
     """Import ``package.module.NAME``; None (with a warning) when this platform lacks it."""
     module_path, _, name = path.rpartition(".")

@@ -9,6 +9,7 @@
 * :mod:`.inserter` — one insert per batch, overlapped with reading the next batch;
 * :mod:`.courses` — course structure, stale by publish time;
 * :mod:`.model_rows` — model sinks (profiles, enrollments, external ids), stale by content;
+* :mod:`.retirements` — every run first re-applies the deletes of every retired user;
 * :mod:`.runner` — which sinks, in which order, with which of the two strategies;
 * :mod:`.target` — the run's ClickHouse (its own writer), checked before any work;
 * :mod:`.progress`, :mod:`.interrupt`, :mod:`.errors`, :mod:`.options`.

@@ -16,7 +16,7 @@ from .. import dumpers, edx_platform, toggles
 from ..dumpers import Dumper
 from ..dumpers.course import CourseDumper
 from ..dumpers.model_rows import ModelRowsDumper
-from . import courses, model_rows
+from . import courses, model_rows, retirements
 from .context import Run
 from .errors import BackfillError, explain, quiet_driver_logs
 from .interrupt import StopRequest
@@ -139,7 +139,8 @@ def backfill(
         err.write(f"--all: not dumping {', '.join(left_out)} (disabled, or PII is off)\n")
     results: list[Counts] = []
     with quiet_driver_logs(), open_target(overrides) as target, StopRequest() as stop:
-        target.check_tables(needed_tables(sinks))
+        target.check_tables({**needed_tables(sinks), **retirements.LEDGER_COLUMNS})
+        retirement_failure = retirements.repair(target, dry_run=options.dry_run, out=out)
         for sink in sinks:
             run = _new_run(sink, options, target, stop, err=err, tty=tty)
             try:
@@ -154,6 +155,8 @@ def backfill(
                     + ": run the same command again to resume (what is dumped is skipped)",
                     returncode=130,
                 )
+    if retirement_failure:
+        raise BackfillError(retirement_failure)
     failed = sum(counts.failed for counts in results)
     if failed:
         raise BackfillError(f"{failed:,} objects failed (see above): fix them and run again")

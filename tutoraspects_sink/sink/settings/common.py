@@ -27,6 +27,11 @@ PLATFORM_MODELS: dict[str, dict[str, str]] = {
         "module": "openedx.core.djangoapps.user_api.models",
         "model": "UserRetirementStatus",
     },
+    # Every retirement request (kept forever once started): the backfill re-applies their deletes.
+    "user_retirement_request": {
+        "module": "openedx.core.djangoapps.user_api.models",
+        "model": "UserRetirementRequest",
+    },
 }
 
 
