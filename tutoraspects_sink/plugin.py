@@ -83,6 +83,8 @@ config: dict[str, dict[str, Any]] = {
         "SUPERSET_DB_PASSWORD": "{{ 24|random_string }}",
         "SUPERSET_SECRET_KEY": "{{ 48|random_string }}",
         "SUPERSET_LMS_PASSWORD": "{{ 24|random_string }}",
+        # Signs the guest tokens of the embedded dashboards (Superset's default is public).
+        "SUPERSET_GUEST_TOKEN_JWT_SECRET": "{{ 48|random_string }}",
     },
 }
 
@@ -94,7 +96,9 @@ hooks.Filters.CONFIG_UNIQUE.add_items(
 )
 
 hooks.Filters.ENV_TEMPLATE_ROOTS.add_item(str(TEMPLATES_ROOT))
-hooks.Filters.ENV_TEMPLATE_TARGETS.add_item(("aspects_sink/apps", "plugins"))
+hooks.Filters.ENV_TEMPLATE_TARGETS.add_items(
+    [("aspects_sink/apps", "plugins"), ("aspects_sink/build/aspects-sink-superset", "plugins")]
+)
 hooks.Filters.ENV_PATCHES.add_items(
     [
         (patch.name, patch.read_text(encoding="utf-8"))
@@ -119,19 +123,48 @@ hooks.Filters.ENV_TEMPLATE_VARIABLES.add_items(
         ("aspects_sink_job_environment", templating.job_environment_in_template),
         ("aspects_sink_enabled", templating.sink_enabled_in_template),
         ("aspects_sink_embedded_sdk", templating.EMBEDDED_SDK),
+        ("aspects_sink_superset", dashboards.SUPERSET),
+        ("aspects_sink_superset_origins", dashboards.superset_origins_in_template),
+        ("aspects_sink_superset_job_environment", dashboards.superset_job_environment_in_template),
+        ("aspects_sink_superset_embedding_command", dashboards.embedding_command_in_template),
+        ("aspects_sink_import_assets_command", dashboards.import_assets_command),
     ]
 )
 
 # The sink app goes into the openedx image from a bundle that every "config save" rewrites.
 hooks.Actions.ENV_SAVED.add()(bundle.write_to_env)
+# The Superset image gets the scripts its init tasks run (superset/bootstrap.py, embedding.py).
+hooks.Actions.ENV_SAVED.add()(dashboards.write_superset_scripts)
 # "tutor mounts add /path/to/tutor-contrib-aspects-sink" swaps in a local checkout.
 hooks.Filters.MOUNTED_DIRECTORIES.add_item(("openedx", r"tutor-contrib-aspects-sink$"))
 hooks.Filters.IMAGES_PULL.add_item(("clickhouse", "{{ ASPECTS_SINK_DOCKER_IMAGE_CLICKHOUSE }}"))
-
-hooks.Filters.CLI_DO_INIT_TASKS.add_item(
+hooks.Filters.IMAGES_BUILD.add_item(
     (
-        do_commands.SERVICE,
-        (TEMPLATES_ROOT / "aspects_sink" / "tasks" / "aspects-sink" / "init.sh").read_text(),
+        dashboards.SUPERSET_SERVICE,
+        dashboards.SUPERSET_BUILD_CONTEXT,
+        "{{ ASPECTS_SINK_DOCKER_IMAGE_SUPERSET }}",
+        (),
     )
+)
+for image in ("PULL", "PUSH"):
+    getattr(hooks.Filters, f"IMAGES_{image}").add_item(
+        (dashboards.SUPERSET_SERVICE, "{{ ASPECTS_SINK_DOCKER_IMAGE_SUPERSET }}")
+    )
+
+# In this order: Superset's metadata and admin; ClickHouse's schema, then the dashboards'
+# import; the imported dashboards made embeddable.
+TASKS_ROOT = TEMPLATES_ROOT / "aspects_sink" / "tasks"
+hooks.Filters.CLI_DO_INIT_TASKS.add_items(
+    [
+        (
+            dashboards.SUPERSET_SERVICE,
+            (TASKS_ROOT / "aspects-sink-superset" / "init.sh").read_text(),
+        ),
+        (do_commands.SERVICE, (TASKS_ROOT / "aspects-sink" / "init.sh").read_text()),
+        (
+            dashboards.SUPERSET_SERVICE,
+            (TASKS_ROOT / "aspects-sink-superset" / "embedding.sh").read_text(),
+        ),
+    ]
 )
 hooks.Filters.CLI_DO_COMMANDS.add_items([*do_commands.COMMANDS, dashboards.import_superset_assets])

@@ -194,8 +194,13 @@ def _dashboard_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             yield key, "a list of strings"
     if not isinstance(get("ENABLE_STUDIO_IN_CONTEXT_METRICS"), bool):
         yield "ENABLE_STUDIO_IN_CONTEXT_METRICS", "true or false"
-    if not _is_identifier(get("SUPERSET_LMS_USER")):
-        yield "SUPERSET_LMS_USER", _IDENTIFIER_HINT
+    if not isinstance(get("RUN_SUPERSET"), bool):
+        yield "RUN_SUPERSET", "true or false"
+    for key in ("SUPERSET_LMS_USER", "SUPERSET_DB_NAME", "SUPERSET_DB_USER"):
+        if not _is_identifier(get(key)):
+            yield key, _IDENTIFIER_HINT
+    if not _HOST.match(str(get("SUPERSET_HOST"))):
+        yield "SUPERSET_HOST", "a host name only, such as dashboards.example.org"
     public_url = get("SUPERSET_PUBLIC_URL")
     if public_url is not None and not re.match(r"^https?://[^/\s]+/?$", str(public_url)):
         yield "SUPERSET_PUBLIC_URL", "null, or http(s)://host[:port] where browsers reach Superset"

@@ -18,6 +18,8 @@ from .conftest import TRICKY_PASSWORD, TutorRoot
 def valid_config(**changes: Any) -> dict[str, Any]:
     """The plugin's defaults with generated-looking passwords, then ``changes`` (no prefix)."""
     values = {**plugin.config["defaults"], **{key: "s3cret" for key in plugin.config["unique"]}}
+    # As Tutor renders the default "dashboards.{{ LMS_HOST }}".
+    values["SUPERSET_HOST"] = "dashboards.example.org"
     values.update(changes)
     return {f"ASPECTS_SINK_{key}": value for key, value in values.items()}
 

@@ -26,6 +26,9 @@ import sys
 import uuid
 from collections.abc import Sequence
 
+# The roles' default names; superset_config.py's GUEST_ROLE_NAME must name the guest role.
+ISSUER_ROLE = "aspects_sink_guest_token_issuer"
+GUEST_ROLE = "aspects_sink_guest"
 ISSUER_PERMISSIONS = (("can_read", "SecurityRestApi"), ("can_grant_guest_token", "SecurityRestApi"))
 # What the embedded dashboard page calls as a guest (Superset 6.1), nothing that writes
 # content: dashboards, charts and their data, native filter state, the current user (6.0.1+
@@ -70,7 +73,7 @@ def provision(
     done = [
         _role(security_manager, issuer_role, ISSUER_PERMISSIONS),
         _role(security_manager, guest_role, GUEST_PERMISSIONS),
-        _user(security_manager, issuer_user, issuer_password, issuer_role),
+        ensure_user(security_manager, issuer_user, issuer_password, issuer_role),
     ]
     for dashboard_uuid in dashboards:
         dashboard = (
@@ -106,14 +109,20 @@ def _role(security_manager, name: str, permissions: Sequence[tuple[str, str]]) -
     return f"role {name}: {len(wanted)} permissions"
 
 
-def _user(security_manager, username: str, password: str, role_name: str) -> str:
+def ensure_user(
+    security_manager, username: str, password: str, role_name: str, names=("Open edX", "LMS")
+) -> str:
+    """Create ``username`` with ``role_name`` as its only role, or make it so and reset its
+    password (``bootstrap.py`` makes the admin account with it too)."""
     from werkzeug.security import generate_password_hash
 
     role = security_manager.find_role(role_name)
+    if role is None:
+        raise ProvisioningError(f"Superset has no role {role_name}: run 'superset init' first")
     user = security_manager.find_user(username=username)
     if user is None:
         user = security_manager.add_user(
-            username, "Open edX", "LMS", f"{username}@aspects-sink.invalid", [role], password
+            username, *names, f"{username}@aspects-sink.invalid", [role], password
         )
         if not user:
             raise ProvisioningError(f"Superset refused to create user {username!r}")
@@ -131,8 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--allowed-domain", action="append", default=[], metavar="ORIGIN")
     parser.add_argument("--issuer-user", required=True)
     parser.add_argument("--issuer-password-env", required=True, metavar="VAR")
-    parser.add_argument("--issuer-role", default="aspects_sink_guest_token_issuer")
-    parser.add_argument("--guest-role", default="aspects_sink_guest")
+    parser.add_argument("--issuer-role", default=ISSUER_ROLE)
+    parser.add_argument("--guest-role", default=GUEST_ROLE)
     args = parser.parse_args(argv)
     password = os.environ.get(args.issuer_password_env, "")
     if not password:
