@@ -39,17 +39,23 @@ def plugin_settings(path: Path) -> dict[str, Any]:
 
 
 def test_every_plugin_template_is_rendered(default_root: TutorRoot) -> None:
-    source = TEMPLATES / "aspects_sink" / "apps"
+    sources = (
+        TEMPLATES / "aspects_sink" / "apps",
+        TEMPLATES / "aspects_sink" / "build" / "aspects-sink-superset",
+    )
     expected = sorted(
         str(path.relative_to(TEMPLATES))
+        for source in sources
         for path in source.rglob("*")
         if path.is_file() and "partials" not in path.parts and "__pycache__" not in path.parts
     )
     rendered_root = default_root.env / "plugins"
+    # The Superset image's scripts are copies, not templates (test_superset_deployment.py).
+    scripts = rendered_root / "aspects_sink" / "build" / "aspects-sink-superset" / "aspects_sink"
     rendered = sorted(
         str(path.relative_to(rendered_root))
         for path in (rendered_root / "aspects_sink").rglob("*")
-        if path.is_file()
+        if path.is_file() and not path.is_relative_to(scripts)
     )
     assert rendered == expected
     assert any(name.endswith(".sql") for name in rendered)
@@ -147,7 +153,7 @@ def test_jobs_compose_carries_the_connection_in_the_environment(
     config = default_root.config()
     job = default_root.read_yaml("local/docker-compose.jobs.yml")["services"]["aspects-sink-job"]
     assert job["image"] == default_root.value("DOCKER_IMAGE_OPENEDX")
-    assert job["depends_on"] == ["clickhouse"]
+    assert job["depends_on"] == ["clickhouse", "aspects-sink-superset"]
     assert job["volumes"] == [
         "../plugins/aspects_sink/apps/clickhouse/migrations:/openedx/aspects-sink/migrations:ro",
         "../plugins/aspects_sink/apps/clickhouse/load-test-migrations"
@@ -210,7 +216,7 @@ def test_external_clickhouse_renders_no_server_but_keeps_the_job(external_root: 
     assert "clickhouse" not in local
     assert "clickhouse" not in dev
     job = jobs["aspects-sink-job"]
-    assert job["depends_on"] == []
+    assert job["depends_on"] == ["aspects-sink-superset"]  # this one still runs Superset
     assert (
         job["environment"]["ASPECTS_SINK_CLICKHOUSE_URL"] == "https://clickhouse.example.org:8443"
     )
