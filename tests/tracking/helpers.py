@@ -53,8 +53,7 @@ def count_events(database: SinkDatabase, course_key: str) -> tuple[int, int, int
 
 
 def truncate_tracking(database: SinkDatabase) -> None:
-    for table in TRACKING_TABLES:
-        database.client.command(f"TRUNCATE TABLE IF EXISTS `{database.database}`.{table}")
+    database.truncate_tables(TRACKING_TABLES)
 
 
 @dataclass
