@@ -10,7 +10,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHDB_VERSION := 26.9.0
 
-.PHONY: setup superset test lint typecheck format quickstart clickhouse services bench bench-publish bench-backfill bench-tracking clean
+.PHONY: setup superset aspects test lint typecheck format quickstart clickhouse services bench bench-publish bench-backfill bench-tracking clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; install it or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -30,7 +30,20 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 superset: $(VENV)/.installed
 	$(BIN)/python -m devtools.superset
 
-setup: $(VENV)/.installed superset
+# tutor-contrib-aspects 6.1.0 from PyPI, with the alembic its image renders its ClickHouse
+# migrations with, in a virtualenv of its own (it needs another Tutor than ours would pin):
+# the upgrade and side-by-side tests start from what it creates. Built once (about 90 s).
+ASPECTS_VENV ?= .venv-aspects
+$(ASPECTS_VENV)/.installed: devtools/aspects-requirements.txt
+	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; install it or pass PYTHON=/path/to/python3.12"; exit 1; }
+	$(PYTHON) -m venv $(ASPECTS_VENV)
+	$(ASPECTS_VENV)/bin/pip install --quiet --upgrade pip
+	$(ASPECTS_VENV)/bin/pip install --quiet -r devtools/aspects-requirements.txt
+	touch $@
+
+aspects: $(ASPECTS_VENV)/.installed
+
+setup: $(VENV)/.installed superset aspects
 
 services:
 	@bash .ci/services.sh
@@ -68,4 +81,4 @@ bench-tracking: setup services
 	$(BIN)/python -m benchmarks.tracking
 
 clean:
-	rm -rf $(VENV) .clickhouse-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ASPECTS_VENV) .clickhouse-data .pytest_cache .mypy_cache .ruff_cache

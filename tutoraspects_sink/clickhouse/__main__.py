@@ -110,7 +110,11 @@ def _run(args: argparse.Namespace) -> None:
             note = " (file changed since it was applied)" if status.changed_since_applied else ""
             print(f"[{state:7}] {status.name}{note}")
         return
-    applied = runner.apply(migrations)
+    try:
+        applied = runner.apply(migrations)
+    finally:
+        for note in runner.adopter.notes:
+            print(note)
     for name in applied:
         print(f"applied {name}")
     print(f"{len(applied)} migration(s) applied, {len(migrations) - len(applied)} already there.")

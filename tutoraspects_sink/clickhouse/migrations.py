@@ -20,6 +20,7 @@ from pathlib import Path
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from .adoption import Adopter, AdoptionError
 from .connection import quote_identifier
 
 MIGRATIONS_TABLE = "aspects_sink_migrations"
@@ -160,6 +161,8 @@ class MigrationRunner:
         self.replicated = replicated
         self.nodes = list(nodes) or [client]
         self._node_by_node = bool(nodes)
+        # What adopting existing tables did, one line each (see .adoption).
+        self.adopter = Adopter(client, database)
         self._db = quote_identifier(database, "database name")
         self._on_cluster = (
             f" ON CLUSTER {quote_identifier(cluster, 'cluster name')}"
@@ -221,6 +224,7 @@ class MigrationRunner:
                 continue
             statements = migration.statements
             for number, statement in enumerate(statements, start=1):
+                self._make_room(migration, number, statement)
                 for index, node in enumerate(self.nodes, start=1):
                     try:
                         node.command(statement)
@@ -241,6 +245,19 @@ class MigrationRunner:
             )
             done.append(migration.name)
         return done
+
+    def _make_room(self, migration: Migration, number: int, statement: str) -> None:
+        """Adopt an existing table (an Aspects database) that ``statement`` would otherwise
+        keep as it is, or replace (see :mod:`.adoption`); on one server only."""
+        if self.cluster:
+            return
+        try:
+            self.adopter.make_room(statement)
+        except (AdoptionError, ClickHouseError) as error:
+            raise MigrationError(
+                f"migration {migration.name}, statement {number}: could not adopt an existing "
+                f"table ({_summary(statement)}): {_first_line(error)}"
+            ) from error
 
     def _execute(self, statement: str, client: Client) -> None:
         try:
