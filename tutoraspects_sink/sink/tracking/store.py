@@ -6,6 +6,7 @@ outage), the batch is split in halves until the refused rows are alone, everythi
 inserted, and each refused row is set aside in the quarantine table with its id and the
 reason. The same happens on every transport, since each one inserts through :func:`insert`.
 An outage, a missing table or a refused user still raises: the transport retries the batch.
+Events of users in the retirement ledger are dropped before the insert.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tutoraspects_sink import catalog
-from tutoraspects_sink.clickhouse import errors
+from tutoraspects_sink.clickhouse import errors, retirement
 from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
 from . import conf
@@ -42,6 +43,7 @@ def insert(
     """Insert ``rows`` (in :data:`~.events.COLUMNS` order) into the tracking table; return how
     many were refused for their data and set aside instead (see the module docstring)."""
     settings = ASYNC_INSERT_SETTINGS if asynchronous else None
+    rows = without_retired_users(rows, writer)
     try:
         _insert(rows, writer, settings)
     except Exception as error:
@@ -55,6 +57,22 @@ def insert(
         set_aside(refused, writer)
         return len(refused)
     return 0
+
+
+def without_retired_users(
+    rows: Sequence[Sequence[Any]], writer: ClickHouseWriter
+) -> Sequence[Sequence[Any]]:
+    """``rows`` but those of users in the retirement ledger: events still on their way when
+    the user was retired (a queued batch, a stream backlog, a process buffer) are dropped.
+    One query per batch; the views hide any event that races past it."""
+    user_ids = {row[_USER_ID] for row in rows if len(row) > _USER_ID}
+    # Only real user ids are looked up; anything else is the quarantine's business.
+    user_ids = {uid for uid in user_ids if type(uid) is int and 0 < uid <= INT64_MAX}
+    retired = retirement.retired_among(writer, user_ids) if user_ids else set()
+    if not retired:
+        return rows
+    log.info("Tracking events: dropped the events of %d retired user(s)", len(retired))
+    return [row for row in rows if len(row) <= _USER_ID or row[_USER_ID] not in retired]
 
 
 def _insert(
