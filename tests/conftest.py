@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.sink",
     "tests.fixtures.superset",
     "tests.fixtures.embedded_sdk",
+    "tests.fixtures.browser",
 ]

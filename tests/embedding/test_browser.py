@@ -5,9 +5,7 @@ video chart shows course A's videos. The screenshot is the one in README.rst."""
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from django.test import Client
 from factories import build_course, publish_course
 from opaque_keys.edx.keys import CourseKey
 
+from tests.fixtures.browser import wait_for
 from tutoraspects_sink.sink.embedding.conf import COURSE_ENGAGEMENT_UUID
 from tutoraspects_sink.sink.embedding.sdk import SDK_STATIC_PREFIX
 
@@ -26,33 +25,6 @@ from .conftest import closed_port
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "instructor-dashboard-reports.png"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    if not Path(CHROMEDRIVER).exists():
-        pytest.fail(
-            "chromium and chromium-driver are required (apt-get install chromium chromium-driver)"
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1500",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
@@ -76,16 +48,6 @@ def staff_session(live_server, browser, course_key: str) -> None:
     browser.add_cookie(
         {"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"}
     )
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def test_reports_tab_renders_course_a_video_chart(live_server, browser, embedding, lms, served_sdk):
