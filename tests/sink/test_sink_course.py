@@ -236,3 +236,49 @@ def test_course_relationships_is_the_current_block_graph(sink):
     delete_block(spec.location(removed))
     publish_block(spec.location(unit))
     assert sink.rows(query, c=str(course_key)) == expected()
+
+
+def test_blocks_inside_units_are_in_the_outline_numbered_by_their_unit(sink):
+    # Library content, problem banks, content experiments and conditionals hold children in
+    # the published structure; learners' events name those children. A split_test keeps one
+    # vertical per group: those are not units of the subsection.
+    spec = build_course("InsideX", "IN101", "2026", sections=1, subsections=1, units=2)
+    course_key = publish_course(spec)
+    unit, next_unit = (spec.location(u) for u in spec.find("vertical"))
+    library = add_block(unit, "library_content", "Random quiz")
+    library_problems = [add_block(library, "problem", f"Drawn {n}") for n in (1, 2)]
+    bank = add_block(unit, "itembank")
+    bank_problem = add_block(bank, "problem", "Banked")
+    experiment = add_block(unit, "split_test", "Video experiment")
+    groups = [add_block(experiment, "vertical", f"Group {n}") for n in ("A", "B")]
+    group_videos = [add_block(group, "video", f"Take {n}") for n, group in enumerate(groups)]
+    conditional = add_block(unit, "conditional")
+    revealed = add_block(conditional, "html", "Revealed")
+    after = add_block(next_unit, "video", "After the experiment")
+
+    rows = sink.dicts(
+        "SELECT location, block_type, parent_location, display_name, section, subsection, "
+        "unit, course_order FROM {db}.current_course_blocks "
+        "WHERE course_key = {c:String} ORDER BY course_order",
+        c=str(course_key),
+    )
+    by_location = {row["location"]: row for row in rows}
+    (unit_number,) = {by_location[str(unit)]["unit"]}
+    inside = [
+        library, *library_problems, bank, bank_problem, experiment,
+        groups[0], group_videos[0], groups[1], group_videos[1], conditional, revealed,
+    ]  # fmt: skip
+    # In course order, right after the unit's own leaves, each numbered 1:1:<its unit>.
+    locations = [row["location"] for row in rows]
+    start = locations.index(str(library))
+    assert locations[start : start + len(inside)] == [str(key) for key in inside]
+    for key in inside:
+        row = by_location[str(key)]
+        assert (row["section"], row["subsection"], row["unit"]) == (1, 1, unit_number)
+    assert by_location[str(library_problems[1])]["parent_location"] == str(library)
+    assert by_location[str(group_videos[1])]["parent_location"] == str(groups[1])
+    assert by_location[str(bank)]["display_name"] == "Problem Bank"  # ItemBankBlock's default
+    assert by_location[str(conditional)]["display_name"] == "Conditional"
+    # The next unit of the subsection is the next unit, whatever the experiment holds.
+    assert by_location[str(next_unit)]["unit"] == unit_number + 1
+    assert by_location[str(after)]["unit"] == unit_number + 1

@@ -110,3 +110,29 @@ def test_a_naming_rule_that_needs_more_than_the_name_and_key_is_declined():
     classes = structure.BlockClasses(OwnRuleRuntime, known={})
     with pytest.raises(structure.Declined, match="custom blocks name themselves from"):
         structure.outline_from_structure(COURSE, doc, classes)
+
+
+def test_both_readers_agree_on_a_course_with_every_kind_of_block():
+    # Polls, surveys, blank-named problems, library content with children, a problem bank,
+    # a split test with its group verticals and a conditional, side by side.
+    course_key, unit = first_unit("EVERY")
+    add_block(unit, "poll", "Poll A")
+    add_block(unit, "survey")
+    add_block(unit, "problem", fields={"display_name": " "})
+    library = add_block(unit, "library_content", "From the library")
+    drawn = [add_block(library, "problem", name) for name in ("Drawn", None)]
+    bank = add_block(unit, "itembank")
+    add_block(bank, "poll", "Banked poll")
+    experiment = add_block(unit, "split_test")
+    group = add_block(experiment, "vertical", "Group A")
+    add_block(group, "video")
+    conditional = add_block(unit, "conditional", fields={"graded": True})
+    revealed = add_block(conditional, "problem", fields={"display_name": ""})
+
+    blocks = both_readers(course_key)
+
+    assert blocks[str(drawn[0])].parent == str(library)
+    assert blocks[str(drawn[1])].display_name == "Blank Problem"
+    assert blocks[str(revealed)].display_name == "problem"
+    assert blocks[str(revealed)].graded is True  # inherited from the conditional
+    assert blocks[str(experiment)].completion_mode == "aggregator"

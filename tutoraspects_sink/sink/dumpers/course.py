@@ -37,7 +37,9 @@ COURSE_DATA_FIELDS = (
     "entrance_exam_enabled", "external_id", "language", "catalog_visibility",
 )  # fmt: skip
 
-# What each structural block type advances in the section:subsection:unit numbering.
+# What each structural block type advances in the section:subsection:unit numbering: a section
+# anywhere, a subsection in a section, a unit in a subsection. Blocks inside a unit — the
+# verticals a split_test keeps one per group included — are numbered by that unit.
 _LEVEL_OF = {"chapter": 0, "sequential": 1, "vertical": 2}
 
 
@@ -184,6 +186,8 @@ class CourseDumper(Dumper[CourseSink]):
         json_starts: dict[tuple[str, bool, bool, str], str] = {}
         quoted_parents: dict[str, str] = {}  # siblings share their parent
         numbering = [0, 0, 0]
+        # Locations of the sections and subsections met so far: a level's parents.
+        levels: tuple[set[str], set[str]] = (set(), set())
         rows: list[tuple[Any, ...]] = []
         append = rows.append
         for order, block in enumerate(outline, start=1):
@@ -192,7 +196,9 @@ class CourseDumper(Dumper[CourseSink]):
                 section, subsection, unit = 0, 0, 0  # in no outline: numbered 0:0:0
             else:
                 level = _LEVEL_OF.get(block_type)
-                if level is not None:
+                if level is not None and (level == 0 or parent in levels[level - 1]):
+                    if level < 2:
+                        levels[level].add(location)
                     numbering[level] += 1
                     numbering[level + 1 :] = [0] * (2 - level)
                 section, subsection, unit = numbering
