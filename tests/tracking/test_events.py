@@ -49,7 +49,8 @@ def play_video() -> dict:
 def as_tracking_log(event: dict) -> dict:
     """What edx-platform's LegacyFieldMappingProcessor makes of an event-tracking event."""
     context = dict(event["context"])
-    legacy = {"name": event["name"], "event_type": event["name"], "time": event["timestamp"]}
+    time = context.pop("timestamp") if "timestamp" in context else event["timestamp"]
+    legacy = {"name": event["name"], "event_type": event["name"], "time": time}
     for field in ("username", "session", "ip", "agent", "host", "referer", "accept_language"):
         legacy[field] = context.pop(field, "")
     legacy["event_source"] = context.pop("event_source", "server")
@@ -114,6 +115,32 @@ def test_pii_columns_are_filled_only_when_pii_is_enabled():
 @pytest.mark.parametrize("pii", [False, True])
 def test_the_tracking_log_shape_gives_the_same_row(pii):
     assert row(as_tracking_log(play_video()), pii) == row(play_video(), pii)
+
+
+def mobile_video_play() -> dict:
+    """A mobile app's ``play_video`` as edx-platform's segment.io view emits it: the app's own
+    time in the context (``timestamp``), received and emitted later by the server."""
+    event = play_video()
+    event["name"] = "edx.video.played"
+    event["timestamp"] = WHEN + timedelta(minutes=7)  # the server's receipt
+    event["context"] = {
+        **event["context"],
+        "event_source": "mobile",
+        "timestamp": WHEN,
+        "received_at": WHEN + timedelta(minutes=6),
+        "client": {"app": {"version": "5.1"}},
+    }
+    return event
+
+
+@pytest.mark.parametrize("shape", [mobile_video_play, lambda: as_tracking_log(mobile_video_play())])
+def test_a_mobile_event_happened_when_the_client_says(shape):
+    result = row(shape())
+
+    assert result["time"] == WHEN_US
+    assert result["event_source"] == "mobile"
+    assert "timestamp" not in json.loads(result["context"])  # in its column, not twice
+    assert json.loads(result["context"])["received_at"]
 
 
 def test_a_problem_check_names_its_block_from_the_module_context():

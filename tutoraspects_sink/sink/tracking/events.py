@@ -262,10 +262,14 @@ def split(
     if not isinstance(event, Mapping):
         event = {"event": event}
     name = str(event.get("name") or event.get("event_type") or "")
-    moment = event.get("time") or event.get("timestamp")
     body = event["event"] if "event" in event else event.get("data")
     raw_context = event.get("context")
     context: dict[str, Any] = dict(raw_context) if isinstance(raw_context, Mapping) else {}
+    # A client's own time (mobile apps' events, through the segment.io view) is the
+    # context's "timestamp": it is the event's time, as edx-platform's
+    # LegacyFieldMappingProcessor makes it (and removes it from the context).
+    client_time = context.pop("timestamp", None)
+    moment = event.get("time") or client_time or event.get("timestamp")
     fields: dict[str, str] = {}
     for field in HOISTED_FIELDS:
         value = event[field] if field in event else context.get(field)
