@@ -46,3 +46,19 @@ def test_production_without_env_tokens_changes_nothing():
     before = dict(vars(settings))
     production.plugin_settings(settings)
     assert vars(settings) == before
+
+
+def test_ccx_is_read_from_the_top_level_setting_first(settings):
+    # Verawood moved CUSTOM_COURSES_EDX out of FEATURES (kept only as a deprecated proxy).
+    from tutoraspects_sink.sink import edx_platform
+
+    settings.CUSTOM_COURSES_EDX = True
+    settings.FEATURES = {}
+    assert edx_platform.ccx_enabled() is True
+    settings.CUSTOM_COURSES_EDX = False
+    settings.FEATURES = {"CUSTOM_COURSES_EDX": True}
+    assert edx_platform.ccx_enabled() is False  # the top-level setting wins
+    del settings.CUSTOM_COURSES_EDX
+    assert edx_platform.ccx_enabled() is True  # older releases: FEATURES only
+    settings.FEATURES = {}
+    assert edx_platform.ccx_enabled() is False

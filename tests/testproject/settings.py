@@ -22,7 +22,7 @@ Environment variables (all optional):
 ``ASPECTS_SINK_TEST_SINK_RETRY_BACKOFF_MAX_SECS``  short retry backoff (factor 1 s) for outage tests
 ``ASPECTS_SINK_TEST_MODULESTORE_BRANCH``  default ``draft-preferred`` (the CMS and its workers,
                                        where course dumps run); ``published-only`` is the LMS's
-``ASPECTS_SINK_TEST_CCX``              ``0`` turns FEATURES["CUSTOM_COURSES_EDX"] off (default on)
+``ASPECTS_SINK_TEST_CCX``              ``0`` turns CUSTOM_COURSES_EDX off (default on)
 ``ASPECTS_SINK_TEST_SEND_CATALOG_INFO_SIGNAL``  ``1`` makes Studio send COURSE_CATALOG_INFO_CHANGED
                                        on publish (edx-platform and Tutor default: off)
 ``ASPECTS_SINK_TEST_WITHOUT_SINK``     ``1`` runs without the sink app (only to work on the
@@ -137,7 +137,9 @@ PLATFORM_MIRROR_PROJECT_TYPES = ["lms.djangoapp", "cms.djangoapp"]
 # ---------------------------------------------------------------------------------------------
 # Platform settings the mirror reads
 # ---------------------------------------------------------------------------------------------
-FEATURES = {"CUSTOM_COURSES_EDX": _flag("CCX", default=True)}
+# A top-level setting since Verawood; FEATURES is only a deprecated proxy for such flags.
+CUSTOM_COURSES_EDX = _flag("CCX", default=True)
+FEATURES: dict[str, bool] = {}
 MODULESTORE_BRANCH = _env("MODULESTORE_BRANCH", "draft-preferred")
 SEND_CATALOG_INFO_SIGNAL = _flag("SEND_CATALOG_INFO_SIGNAL")
 RETIRED_USERNAME_PREFIX = "retired__user_"

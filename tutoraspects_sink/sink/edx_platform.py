@@ -113,6 +113,10 @@ def detached_block_types() -> frozenset[str]:
 
 
 def ccx_enabled() -> bool:
+    """``CUSTOM_COURSES_EDX``: a top-level setting since Verawood (edx-platform keeps
+    ``FEATURES`` only as a deprecated proxy), read from ``FEATURES`` on older releases."""
+    if hasattr(settings, "CUSTOM_COURSES_EDX"):
+        return bool(settings.CUSTOM_COURSES_EDX)
     return bool(getattr(settings, "FEATURES", {}).get("CUSTOM_COURSES_EDX", False))
 
 

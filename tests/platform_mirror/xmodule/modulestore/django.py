@@ -7,7 +7,7 @@ As in edx-platform:
   it through ``send_robust`` (a receiver that raises is logged, never breaks the publish) with
   ``sender`` = the store class (``MixedModuleStore``) and one keyword, ``course_key``, a
   ``CourseLocator`` without branch or version.
-* ``modulestore()`` returns a process-wide singleton; with ``FEATURES["CUSTOM_COURSES_EDX"]`` it
+* ``modulestore()`` returns a process-wide singleton; with ``CUSTOM_COURSES_EDX`` it
   is wrapped in ``lms.djangoapps.ccx.modulestore.CCXModulestoreWrapper``.
 * The default branch comes from ``settings.MODULESTORE_BRANCH`` (CMS: ``draft-preferred``, LMS:
   ``published-only``); edx-platform's per-hostname mapping is not mirrored (no requests here).
@@ -124,7 +124,7 @@ def modulestore():
             branch_setting_func=_get_modulestore_branch_setting,
             signal_handler=SignalHandler(MixedModuleStore),
         )
-        if settings.FEATURES.get("CUSTOM_COURSES_EDX"):
+        if getattr(settings, "CUSTOM_COURSES_EDX", settings.FEATURES.get("CUSTOM_COURSES_EDX")):
             from lms.djangoapps.ccx.modulestore import CCXModulestoreWrapper
 
             _MIXED_MODULESTORE = CCXModulestoreWrapper(_MIXED_MODULESTORE)

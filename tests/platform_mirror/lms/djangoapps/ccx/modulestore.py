@@ -3,7 +3,7 @@
 It "unwraps" CCX keys on the way in (``CCXLocator`` -> master ``CourseLocator``) and re-wraps
 what comes out: blocks fetched with a CCX key have CCX locations (``CCXBlockUsageLocator``),
 children and parents included. ``modulestore()`` wraps the store with it when
-``FEATURES["CUSTOM_COURSES_EDX"]`` is on.
+``CUSTOM_COURSES_EDX`` is on.
 """
 
 from __future__ import annotations
