@@ -42,6 +42,9 @@ config: dict[str, dict[str, Any]] = {
         "CLICKHOUSE_SINK_USER": "aspects_sink",
         "CLICKHOUSE_REPORTING_USER": "aspects_sink_reporting",
         "TIMEOUT_SECS": 10,
+        # null: each service's default queue. Otherwise the Celery queue of the sink tasks
+        # (EVENT_SINK_CLICKHOUSE_TASK_QUEUE); a queue no Tutor worker consumes is refused.
+        "TASK_QUEUE": None,
         "ENABLED_SINKS": list(templating.SINKS),
         "PII_ENABLED": False,
         # Tracking events into ClickHouse: an event-tracking backend in the LMS and CMS.

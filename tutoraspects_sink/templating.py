@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+from tutor import hooks
 from tutor.exceptions import TutorError
 
 from . import catalog
@@ -116,7 +117,8 @@ def check_config(config: Mapping[str, Any]) -> None:
     """Raise a one-line :class:`TutorError` naming the first malformed ``ASPECTS_SINK_*`` key."""
     # Lazily: the first problem stops the checks that could trip over the same odd value.
     for key, expected in itertools.chain(
-        _server_problems(config), _naming_problems(config), _dashboard_problems(config)
+        _server_problems(config), _naming_problems(config), _dashboard_problems(config),
+        _queue_problems(config),
     ):
         value = config[f"ASPECTS_SINK_{key}"]
         shown = "(hidden)" if key.endswith("PASSWORD") else repr(value)
@@ -208,6 +210,46 @@ def _dashboard_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         yield (
             "EMBEDDED_SDK_VERSION",
             f"an exact version of {sdk.SDK_PACKAGE} on npm, such as {sdk.SDK_VERSION}",
+        )
+
+
+def worker_queues() -> set[str] | None:
+    """The Celery queues Tutor's LMS and CMS workers consume (their ``--queues``/``-Q``
+    options, as plugins left ``LMS_WORKER_COMMAND`` and ``CMS_WORKER_COMMAND``); None when a
+    worker names none (it then consumes its default queues, which cannot be known here)."""
+    queues: set[str] = set()
+    for command in (hooks.Filters.LMS_WORKER_COMMAND, hooks.Filters.CMS_WORKER_COMMAND):
+        arguments = [str(argument) for argument in command.iterate()]
+        named = False
+        for index, argument in enumerate(arguments):
+            value = None
+            if argument.startswith(("--queues=", "-Q=")):
+                value = argument.split("=", 1)[1]
+            elif argument in {"--queues", "-Q"} and index + 1 < len(arguments):
+                value = arguments[index + 1]
+            elif argument.startswith("-Q") and len(argument) > 2:
+                value = argument[2:]
+            if value is not None:
+                named = True
+                queues.update(queue for queue in value.split(",") if queue)
+        if not named:
+            return None
+    return queues
+
+
+def _queue_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """A sink task queue that no Tutor worker consumes: its tasks would wait forever."""
+    queue = _getter(config)("TASK_QUEUE")
+    if queue is None:
+        return
+    consumed = worker_queues()
+    if not isinstance(queue, str) or not queue:
+        yield "TASK_QUEUE", "null (each service's default queue), or a Celery queue name"
+    elif consumed is not None and queue not in consumed:
+        yield (
+            "TASK_QUEUE",
+            "null (each service's default queue), or a queue a Tutor worker consumes: "
+            + ", ".join(sorted(consumed)),
         )
 
 

@@ -140,3 +140,40 @@ def test_config_save_stops_on_a_bad_value(make_tutor_root: Callable[..., TutorRo
     fixed = root.tutor("config", "save", "--set", "ASPECTS_SINK_ENABLED_SINKS=[course_overviews]")
     assert fixed.returncode == 0
     assert compose.stat().st_mtime_ns != written
+
+
+def test_a_task_queue_no_tutor_worker_consumes_is_refused(
+    make_tutor_root: Callable[..., TutorRoot],
+) -> None:
+    # Tutor's workers consume only the queues of their --queues option: sink tasks sent to
+    # any other queue would wait forever, silently.
+    root = make_tutor_root("queues")
+    refused = root.tutor("config", "save", "--set", "ASPECTS_SINK_TASK_QUEUE=sinks", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[-1] == (
+        "Error: ASPECTS_SINK_TASK_QUEUE = 'sinks' is invalid: expected null (each service's "
+        "default queue), or a queue a Tutor worker consumes: edx.cms.core.default, "
+        "edx.cms.core.high, edx.cms.core.low, edx.lms.core.default, edx.lms.core.high, "
+        "edx.lms.core.high_mem"
+    )
+    settings = root.env / "apps/openedx/settings/lms/production.py"
+    assert "EVENT_SINK_CLICKHOUSE_TASK_QUEUE" not in settings.read_text(encoding="utf-8")
+
+    root.tutor("config", "save", "--set", "ASPECTS_SINK_TASK_QUEUE=edx.lms.core.high")
+    assert "EVENT_SINK_CLICKHOUSE_TASK_QUEUE = 'edx.lms.core.high'" in settings.read_text(
+        encoding="utf-8"
+    )
+    # A plugin that makes the LMS worker consume another queue makes that queue acceptable.
+    root.add_plugin(
+        "sinkqueue",
+        """
+        from tutor import hooks
+
+        @hooks.Filters.LMS_WORKER_COMMAND.add()
+        def _consume_sinks(command):
+            return [*command, "-Q", "sinks"]
+        """,
+    )
+    root.tutor("plugins", "enable", "sinkqueue")
+    root.tutor("config", "save", "--set", "ASPECTS_SINK_TASK_QUEUE=sinks")
+    assert "EVENT_SINK_CLICKHOUSE_TASK_QUEUE = 'sinks'" in settings.read_text(encoding="utf-8")
