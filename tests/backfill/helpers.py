@@ -143,6 +143,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def iso_z(value: Any) -> str:
+    """Django REST framework's rendering of a datetime (the reference plugin's form), by hand."""
+    if value is None:
+        return ""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    fraction = f".{value.microsecond:06d}" if value.microsecond else ""
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
 def _select(sql: str) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -157,7 +166,7 @@ def expected_profiles() -> list[tuple[Any, ...]]:
         "FROM auth_userprofile p JOIN auth_user u ON u.id = p.user_id "
         f"WHERE {NOT_RETIRED} ORDER BY p.id"
     )
-    return [(*row[:9], *map(_text, row[9:])) for row in rows]
+    return [(*row[:9], *map(_text, row[9:18]), iso_z(row[18]), _text(row[19])) for row in rows]
 
 
 def expected_enrollments(pii: bool = True) -> list[tuple[Any, ...]]:
@@ -167,7 +176,7 @@ def expected_enrollments(pii: bool = True) -> list[tuple[Any, ...]]:
         f"WHERE {NOT_RETIRED} ORDER BY e.id"
     )
     return [
-        (id_, course, _text(created), bool(active), mode, username if pii else "", user_id)
+        (id_, course, iso_z(created), bool(active), mode, username if pii else "", user_id)
         for id_, course, created, active, mode, username, user_id in rows
     ]
 

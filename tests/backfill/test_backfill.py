@@ -20,6 +20,7 @@ from .helpers import (
     expected_enrollments,
     expected_external_ids,
     expected_profiles,
+    iso_z,
     sinks_off,
 )
 
@@ -58,7 +59,7 @@ def assert_courses_exact(sink: Any, population: Any) -> None:
         assert (org, name, modified) == (
             overview.id.org,
             text(overview.display_name),
-            text(overview.modified),
+            iso_z(overview.modified),
         )
     for spec in population.courses:
         expected = [

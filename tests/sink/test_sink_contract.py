@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tutoraspects_sink import catalog, do_commands, templating
-from tutoraspects_sink.catalog.values import text
+from tutoraspects_sink.catalog.values import iso_datetime, text
 from tutoraspects_sink.sink import dumpers
 from tutoraspects_sink.sink.settings import common
 from tutoraspects_sink.sink.tracking import transports
@@ -71,7 +71,7 @@ def test_model_sink_columns_have_compatible_types(sink, sink_database):
     assert columns["dump_id"] == "UUID" and columns["time_last_dumped"] == "String"
     for column in sink.columns:
         clickhouse_type = columns[column.name]
-        if column.convert is text or column.pii:
+        if column.convert in {text, iso_datetime} or column.pii:
             assert clickhouse_type in {"String", "LowCardinality(String)"}, column.name
             continue
         field = model_field(model, column.lookup)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC
 
 import pytest
 from ccx_keys.locator import CCXLocator
@@ -22,6 +24,15 @@ from openedx.core.djangoapps.content.course_overviews.models import CourseOvervi
 from xmodule.modulestore.store_utilities import DETACHED_XBLOCK_TYPES
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+STR_FORM = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\+00:00")
+
+
+def iso_z(moment):
+    """Django REST framework's rendering of an aware UTC datetime, written out by hand."""
+    fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
 
 VIDEOS_IN_ORDER = """
     SELECT display_name_with_location, location, course_order
@@ -95,10 +106,18 @@ def test_publish_writes_every_block_in_course_order_then_the_course_row(sink):
     assert course["display_name"] == overview.display_name
     assert course["course_start"] == str(overview.start)
     assert course["course_end"] == str(overview.end)
-    assert course["enrollment_start"] == str(overview.enrollment_start)
+    # Values as the reference plugin writes them: course start/end and time_last_dumped in
+    # str() form; enrollment dates, created and modified in ISO 8601 with "Z".
+    assert course["enrollment_start"] == iso_z(overview.enrollment_start)
     assert course["self_paced"] is False
-    assert course["modified"] == str(overview.modified)
-    assert json.loads(course["course_data_json"])["language"] == "en"
+    assert course["modified"] == iso_z(overview.modified)
+    assert course["created"] == iso_z(overview.created)
+    assert STR_FORM.fullmatch(course["time_last_dumped"])
+    assert STR_FORM.fullmatch(course["course_start"])
+    course_data = json.loads(course["course_data_json"])
+    assert course_data["language"] == "en"
+    assert course_data["lowest_passing_grade"] == float(overview.lowest_passing_grade)
+    assert isinstance(course_data["lowest_passing_grade"], float)  # a number, not "0.60"
     # One snapshot: the course row and all its blocks share the dump id and time.
     assert {row["dump_id"] for row in blocks} == {course["dump_id"]}
     assert {row["time_last_dumped"] for row in blocks} == {course["time_last_dumped"]}

@@ -1,7 +1,7 @@
 """Course enrollments: who is enrolled where, in which mode; usernames only with PII on."""
 
 from .declarations import Column, ModelSink, PlatformModel, Trigger
-from .values import text
+from .values import iso_datetime, text
 
 SINK = ModelSink(
     name="course_enrollment",
@@ -12,7 +12,7 @@ SINK = ModelSink(
     columns=(
         Column("id"),
         Column("course_key", "course_id", convert=text),
-        Column("created", convert=text),
+        Column("created", convert=iso_datetime),
         Column("is_active"),
         Column("mode"),
         Column("username", "user__username", pii=True),

@@ -1,7 +1,7 @@
 """User profiles (PII): name, email and demographics, re-written whenever a profile is saved."""
 
 from .declarations import Column, ModelSink, PlatformModel, saved
-from .values import text
+from .values import iso_datetime, text
 
 SINK = ModelSink(
     name="user_profile",
@@ -27,7 +27,7 @@ SINK = ModelSink(
         Column("state", convert=text),
         Column("goals", convert=text),
         Column("bio", convert=text),
-        Column("profile_image_uploaded_at", convert=text),
+        Column("profile_image_uploaded_at", convert=iso_datetime),
         Column("phone_number", convert=text),
     ),
     triggers=(saved(),),

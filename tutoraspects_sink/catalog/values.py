@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 
 def text(value: Any) -> str:
     """ClickHouse ``String`` from any model value: None is empty, dates use ``str()``.
 
-    ``str(datetime)`` ("2024-05-01 10:00:00+00:00") is the format the existing dashboards
-    parse, so it is kept rather than ISO 8601 with a "T".
+    ``str(datetime)`` ("2024-05-01 10:00:00+00:00") is what the reference plugin writes for
+    course start and end, edit times and ``time_last_dumped``; see :func:`iso_datetime` for
+    the values it writes in ISO 8601.
     """
     return "" if value is None else str(value)
+
+
+def iso_datetime(value: Any) -> str:
+    """ClickHouse ``String`` of a model datetime as the reference plugin (platform-plugin-aspects)
+    writes it — Django REST framework's ``DateTimeField``: ISO 8601 in UTC with "Z"
+    ("2026-12-01T10:37:10.520961Z"); None is empty, text is kept as it is.
+
+    Used where the reference writes that form (``created``, ``modified``, enrollment dates):
+    Aspects compares such values as strings (``max(modified)``), so a table that holds its
+    history and ours must hold one form.
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return str(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # the platform stores UTC
+    elif value.utcoffset():
+        value = value.astimezone(UTC)
+    formatted = value.isoformat()
+    return formatted[:-6] + "Z" if formatted.endswith("+00:00") else formatted
+
+
+def json_value(value: Any) -> Any:
+    """A value JSON cannot hold, as the reference's ``course_data_json`` encoder writes it:
+    datetimes as ISO 8601 in UTC ("+00:00"), dates as ISO 8601, decimals as numbers, anything
+    else (keys...) as text."""
+    if isinstance(value, datetime):
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return aware.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)

@@ -21,7 +21,7 @@ from typing import Any
 from opaque_keys.edx.keys import CourseKey
 
 from tutoraspects_sink.catalog.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
-from tutoraspects_sink.catalog.values import text
+from tutoraspects_sink.catalog.values import iso_datetime
 
 from .. import edx_platform
 from ..dumpers.course import CourseDumper
@@ -155,7 +155,7 @@ def backfill(dumper: CourseDumper, run: Run) -> None:
         run.pipeline = pipeline
         for modified, keys in keyset.pages(queryset, ("id",), ("modified",), page_size):
             flags = [
-                known is None or known.get(str(key)) != text(when)
+                known is None or known.get(str(key)) != iso_datetime(when)
                 for key, when in zip(keys, modified, strict=True)
             ]
             stale = list(compress(keys, flags))

@@ -32,7 +32,8 @@ class DumpStamp:
 
     @classmethod
     def new(cls) -> DumpStamp:
-        return cls(dump_id=uuid.uuid4(), time_last_dumped=timezone.now().isoformat())
+        # str() of the time, as the reference plugin writes it ("2026-12-01 10:37:10.520961+00:00").
+        return cls(dump_id=uuid.uuid4(), time_last_dumped=str(timezone.now()))
 
 
 @dataclass

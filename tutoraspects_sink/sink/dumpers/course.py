@@ -18,7 +18,7 @@ from opaque_keys.edx.keys import CourseKey
 
 from tutoraspects_sink.catalog import CourseSink
 from tutoraspects_sink.catalog.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
-from tutoraspects_sink.catalog.values import text
+from tutoraspects_sink.catalog.values import iso_datetime, json_value, text
 from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
 from .. import edx_platform
@@ -41,10 +41,6 @@ COURSE_DATA_FIELDS = (
 # anywhere, a subsection in a section, a unit in a subsection. Blocks inside a unit — the
 # verticals a split_test keeps one per group included — are numbered by that unit.
 _LEVEL_OF = {"chapter": 0, "sequential": 1, "vertical": 2}
-
-
-def _json_default(value: Any) -> str:
-    return str(value)
 
 
 class CourseDumper(Dumper[CourseSink]):
@@ -86,10 +82,8 @@ class CourseDumper(Dumper[CourseSink]):
             "name": data.name,
             "start": str(schedule.start) if schedule.start else None,
             "end": str(schedule.end) if schedule.end else None,
-            "enrollment_start": str(schedule.enrollment_start)
-            if schedule.enrollment_start
-            else None,
-            "enrollment_end": str(schedule.enrollment_end) if schedule.enrollment_end else None,
+            "enrollment_start": iso_datetime(schedule.enrollment_start) or None,
+            "enrollment_end": iso_datetime(schedule.enrollment_end) or None,
             "pacing": schedule.pacing,
             "hidden": bool(data.hidden),
             "invitation_only": bool(data.invitation_only),
@@ -226,6 +220,8 @@ class CourseDumper(Dumper[CourseSink]):
         """The overview row; catalog data from COURSE_CATALOG_INFO_CHANGED wins where richer."""
         catalog = catalog or {}
         data = {name: getattr(overview, name, None) for name in COURSE_DATA_FIELDS}
+        if data["lowest_passing_grade"] is not None:  # a number, as the reference writes it
+            data["lowest_passing_grade"] = float(data["lowest_passing_grade"])
         data.update(
             {
                 name: catalog[name]
@@ -240,9 +236,13 @@ class CourseDumper(Dumper[CourseSink]):
         self_paced = (
             catalog["pacing"] == "self" if "pacing" in catalog else bool(overview.self_paced)
         )
+        # As the reference writes them: start and end in str() form, enrollment dates,
+        # created and modified in ISO 8601 with "Z".
         return (
             overview.id.org, str(overview.id), catalog.get("name") or text(overview.display_name),
-            text(schedule["start"]), text(schedule["end"]), text(schedule["enrollment_start"]),
-            text(schedule["enrollment_end"]), self_paced, json.dumps(data, default=_json_default),
-            text(overview.created), text(overview.modified), stamp.dump_id, stamp.time_last_dumped,
+            text(schedule["start"]), text(schedule["end"]),
+            iso_datetime(schedule["enrollment_start"]), iso_datetime(schedule["enrollment_end"]),
+            self_paced, json.dumps(data, default=json_value),
+            iso_datetime(overview.created), iso_datetime(overview.modified),
+            stamp.dump_id, stamp.time_last_dumped,
         )  # fmt: skip
