@@ -117,7 +117,9 @@ def check_config(config: Mapping[str, Any]) -> None:
     """Raise a one-line :class:`TutorError` naming the first malformed ``ASPECTS_SINK_*`` key."""
     # Lazily: the first problem stops the checks that could trip over the same odd value.
     for key, expected in itertools.chain(
-        _server_problems(config), _naming_problems(config), _dashboard_problems(config),
+        _server_problems(config),
+        _naming_problems(config),
+        _dashboard_problems(config),
         _queue_problems(config),
     ):
         value = config[f"ASPECTS_SINK_{key}"]

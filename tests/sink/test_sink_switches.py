@@ -48,6 +48,43 @@ def test_the_waffle_flag_turns_a_sink_on(sink, settings, queued):
     ]
 
 
+def test_a_flag_on_for_some_users_is_honoured_by_the_worker(sink, settings, monkeypatch):
+    # The request of a user the flag is on for queues the dump; the worker has no request
+    # and no user, and must not read the flag as off and drop the work.
+    from common.djangoapps.student.models import UserProfile
+    from crum import set_current_request
+    from django.test import RequestFactory
+    from waffle.models import Flag
+
+    from tutoraspects_sink.sink import tasks
+
+    settings.EVENT_SINK_CLICKHOUSE_USER_PROFILE_ENABLED = False
+    learner = make_user("flagged_learner", name="Flagged Learner")
+    Flag.objects.create(name="event_sink_clickhouse.user_profile.enabled", everyone=None)
+    Flag.objects.get(name="event_sink_clickhouse.user_profile.enabled").users.add(learner)
+    sent = []
+    monkeypatch.setattr(delivery, "_send", lambda name, kwargs: sent.append((name, dict(kwargs))))
+
+    request = RequestFactory().get("/account/settings")
+    request.user = learner
+    set_current_request(request)
+    try:
+        with transaction.atomic():
+            profile = UserProfile.objects.get(user=learner)
+            profile.city = "Lyon"
+            profile.save()
+    finally:
+        set_current_request(None)
+    assert sink.count("user_profile") == 0
+
+    # The worker: the same message, no request.
+    assert [name for name, _kwargs in sent] == ["dump"]
+    for name, kwargs in sent:
+        getattr(tasks, name).apply(kwargs=kwargs).get()
+    rows = sink.dicts("SELECT user_id, city FROM {db}.current_user_profile")
+    assert rows == [{"user_id": learner.id, "city": "Lyon"}]
+
+
 def test_a_missing_model_disables_its_sink_with_one_warning(sink, settings, caplog):
     settings.EVENT_SINK_CLICKHOUSE_MODEL_CONFIG = {
         **settings.EVENT_SINK_CLICKHOUSE_MODEL_CONFIG,

@@ -29,7 +29,8 @@ def _pending() -> defaultdict[tuple[str, str], set[str]]:
 
 
 def enqueue(sink_name: str, keys: Iterable[Any], by: str = "key") -> None:
-    """Dump ``keys`` of ``sink_name`` once the current transaction commits.
+    """Dump ``keys`` of ``sink_name`` once the current transaction commits; callers have
+    found the sink switched on (in this request: a waffle flag may be on for its user only).
 
     ``by`` is ``"key"`` (the sink's own keys) or ``"user"`` (every object of these users).
     """
@@ -60,7 +61,8 @@ def flush() -> None:
     batches = [(sink, by, sorted(keys)) for (sink, by), keys in pending.items() if keys]
     pending.clear()
     for sink_name, by, keys in batches:
-        _send("dump", {"sink_name": sink_name, "keys": keys, "by": by})
+        # Only sinks found switched on in this request were queued: the task honours that.
+        _send("dump", {"sink_name": sink_name, "keys": keys, "by": by, "switched_on": True})
 
 
 def _send(task_name: str, kwargs: Mapping[str, Any]) -> None:

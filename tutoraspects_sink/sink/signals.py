@@ -58,7 +58,9 @@ def trigger_receiver(dumper: dumpers.Dumper[Any], trigger: Trigger) -> Callable[
             return
         if trigger.payload:
             payload = dumper.event_payload(kwargs[trigger.payload])
-            delivery.enqueue_task("dump", sink_name=dumper.name, keys=[str(key)], payload=payload)
+            delivery.enqueue_task(
+                "dump", sink_name=dumper.name, keys=[str(key)], payload=payload, switched_on=True
+            )
         else:
             delivery.enqueue(dumper.name, [key], by=trigger.by)
 

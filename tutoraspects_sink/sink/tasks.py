@@ -68,10 +68,17 @@ def dump(
     *,
     payload: Mapping[str, Any] | None = None,
     catalog: Mapping[str, Any] | None = None,  # the name of payload in earlier releases
+    switched_on: bool | None = None,
 ) -> int:
-    """Write the current state of ``keys`` (or of these users' objects) to ClickHouse."""
+    """Write the current state of ``keys`` (or of these users' objects) to ClickHouse.
+
+    ``switched_on``: the request that queued this found the sink switched on — possibly by a
+    waffle flag on for its user only, which a worker (no request, no user) would read as off.
+    That decision is honoured; messages without it have the switch read here.
+    """
     dumper = dumpers.get(sink_name)
-    if not dumper.is_enabled():
+    if not dumper.is_enabled(switched_on or None):
+        log.info("ClickHouse sink %s is off; %d key(s) not dumped", sink_name, len(keys))
         return 0
     what = f"{sink_name} ({len(keys)} {'user' if by == 'user' else 'key'}(s))"
     try:

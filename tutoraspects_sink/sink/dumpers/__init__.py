@@ -77,11 +77,17 @@ class Dumper(Generic[SinkT]):
     def holds_pii(self) -> bool:
         return toggles.is_pii_model(self.name)
 
-    def is_enabled(self) -> bool:
-        """On when switched on, its model exists and, for a PII sink, PII is enabled."""
+    def is_enabled(self, switched_on: bool | None = None) -> bool:
+        """On when switched on, its model exists and, for a PII sink, PII is enabled.
+
+        ``switched_on``: what a request already decided about the sink's switch (a waffle flag
+        may be on for its user only); None reads the switch here.
+        """
         if self.holds_pii and not toggles.pii_enabled():
             return False
-        return toggles.switched_on(self.name) and edx_platform.get_model(self.model_key) is not None
+        if switched_on is None:
+            switched_on = toggles.switched_on(self.name)
+        return switched_on and edx_platform.get_model(self.model_key) is not None
 
     def dump(
         self,
