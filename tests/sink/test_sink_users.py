@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import logging
 
 import pytest
@@ -173,3 +174,28 @@ def test_external_id_is_keyed_by_its_uuid(sink):
     assert ExternalId.objects.filter(external_user_id=external_id.external_user_id).exists()
     dumped = dumpers.get("external_id").dump([str(external_id.external_user_id)], conf.writer())
     assert dumped.rows == 1
+
+
+def test_external_ids_made_in_bulk_reach_clickhouse_through_the_default_backfill(sink):
+    # The platform's batch_get_or_create_user_ids uses bulk_create: no post_save, so no sink
+    # sees these ids (a documented gap); the backfill's default run finds and writes them.
+    from django.core.management import call_command
+    from factories.users import external_id_type
+
+    users = [make_user(f"bulk_learner_{n}") for n in range(3)]
+    external_id_type("xapi")
+    with transaction.atomic():
+        created = ExternalId.batch_get_or_create_user_ids(users, "xapi")
+    assert len(created) == 3
+    assert sink.count("external_id") == 0  # the gap: nothing was queued
+
+    call_command("dump_data_to_clickhouse", "--object", "external_id", stdout=io.StringIO())
+
+    rows = sink.dicts(
+        "SELECT external_user_id, user_id, username FROM {db}.current_external_id ORDER BY user_id"
+    )
+    assert rows == [
+        {"external_user_id": created[user.id].external_user_id, "user_id": user.id,
+         "username": user.username}
+        for user in sorted(users, key=lambda user: user.id)
+    ]  # fmt: skip
