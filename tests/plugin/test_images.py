@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -153,6 +154,93 @@ def test_a_mounted_checkout_replaces_the_bundle_without_tutor(
 
     job = root.read_yaml("local/docker-compose.jobs.yml")["services"]["aspects-sink-job"]
     assert f"{checkout}:/mnt/tutor-contrib-aspects-sink:z" in job["volumes"]
+
+
+def _dockerfile_lines(dockerfile: str, stage_end: str) -> list[str]:
+    """The instructions of the Dockerfile before ``stage_end``, continuation lines joined."""
+    text = dockerfile.split(stage_end, 1)[0].replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_the_mounted_checkout_installs_without_tutor_as_the_dockerfile_runs_uv(
+    make_tutor_root: Callable[..., TutorRoot], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The production stage's commands, run for real: the uv release the openedx Dockerfile
+    copies, its environment (the ENV and RUN lines of the stages before), and its install
+    command for a mounted directory. Tutor must not end up in the virtualenv."""
+    work = tmp_path_factory.mktemp("uvmount")
+    checkout = work / "tutor-contrib-aspects-sink"
+    repository = Path(__file__).resolve().parents[2]
+    checkout.mkdir()
+    for name in ("pyproject.toml", "README.rst"):
+        (checkout / name).write_bytes((repository / name).read_bytes())
+    subprocess.run(["cp", "-r", str(repository / "tutoraspects_sink"), str(checkout)], check=True)
+    root = make_tutor_root("uvmount")
+    root.tutor("mounts", "add", str(checkout))
+    dockerfile = (root.env / "build/openedx/Dockerfile").read_text(encoding="utf-8")
+
+    # The same uv release as the image's.
+    (image_uv,) = re.findall(r"ghcr\.io/astral-sh/uv:([0-9.]+)", dockerfile)
+    uv = Path(sys.executable).with_name("uv")
+    version = subprocess.run([str(uv), "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.split()[1] == image_uv, "pin uv in the dev extras to the image's"
+
+    # What the stages before the install set up: PIP_COMMAND, the exclusion file and env.
+    lines = _dockerfile_lines(dockerfile, "\nFROM minimal AS python\n")
+    (pip_command,) = [
+        line.split("=", 1)[1].strip('"') for line in lines if line.startswith("ARG PIP_COMMAND=")
+    ]
+    etc = work / "etc"
+    etc.mkdir()
+    venv = work / "venv"
+    subprocess.run([str(uv), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    # This machine's network settings (proxies, certificates) and nothing of the image's.
+    env = {
+        name: value for name, value in os.environ.items()
+        if not name.startswith(("UV_", "PIP_", "PYTHON", "VIRTUAL_ENV"))
+    }  # fmt: skip
+    env.update({
+        "PATH": f"{uv.parent}:/usr/bin:/bin",
+        "VIRTUAL_ENV": str(venv),
+        "PIP_COMMAND": pip_command,
+        "UV_CACHE_DIR": str(work / "cache"),
+    })  # fmt: skip
+    ours = [line for line in lines if "aspects-sink" in line]
+    assert ours, "the Dockerfile patch of the mounted checkout is missing"
+    for line in ours:
+        line = line.replace("/etc/", f"{etc}/")
+        if line.startswith("ENV "):
+            name, value = line[4:].split("=", 1)
+            env[name] = value
+        elif line.startswith("RUN "):
+            subprocess.run(["bash", "-c", line[4:]], env=env, check=True)
+    # The production stage's install of the mounted directory (the development stage repeats it).
+    install = next(
+        line[4:] for line in dockerfile.splitlines()
+        if line.startswith("RUN $PIP_COMMAND install -e") and "aspects-sink" in line
+    )  # fmt: skip
+    install = install.replace("/mnt/tutor-contrib-aspects-sink", str(checkout))
+    installed = subprocess.run(
+        ["bash", "-c", install], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert installed.returncode == 0, installed.stderr
+
+    listed = subprocess.run(
+        [str(uv), "pip", "list", "--format=json"], env=env, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    names = {package["name"] for package in json.loads(listed.stdout)}
+    assert "tutor-contrib-aspects-sink" in names and "clickhouse-connect" in names
+    assert "tutor" not in names, sorted(names)
+    # And the check can fail: without the exclusion, the same command would install Tutor.
+    env.pop("UV_EXCLUDE")
+    would = subprocess.run(
+        ["bash", "-c", f"{install} --dry-run"], env=env, capture_output=True, text=True,
+        timeout=600, check=True,
+    )  # fmt: skip
+    output = would.stdout + would.stderr
+    assert re.search(r"^ \+ tutor==", output, re.MULTILINE), output
 
 
 def test_the_clickhouse_image_can_be_pulled(default_root: TutorRoot) -> None:
