@@ -34,11 +34,14 @@ superset: $(VENV)/.installed
 # migrations with, in a virtualenv of its own (it needs another Tutor than ours would pin):
 # the upgrade and side-by-side tests start from what it creates. Built once (about 90 s).
 ASPECTS_VENV ?= .venv-aspects
-$(ASPECTS_VENV)/.installed: devtools/aspects-requirements.txt
+# Our Tutor plugin goes in too (editable, without dependencies: the Tutor side needs only what
+# Tutor brings), so that both plugins can be enabled in one Tutor.
+$(ASPECTS_VENV)/.installed: devtools/aspects-requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; install it or pass PYTHON=/path/to/python3.12"; exit 1; }
-	$(PYTHON) -m venv $(ASPECTS_VENV)
+	test -x $(ASPECTS_VENV)/bin/python || $(PYTHON) -m venv $(ASPECTS_VENV)
 	$(ASPECTS_VENV)/bin/pip install --quiet --upgrade pip
 	$(ASPECTS_VENV)/bin/pip install --quiet -r devtools/aspects-requirements.txt
+	$(ASPECTS_VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
 aspects: $(ASPECTS_VENV)/.installed

@@ -208,6 +208,7 @@ def load_test_tracking(
 @click.option("--sleep-time", type=click.FloatRange(min=0), metavar="SECONDS", help="Pause between batches, to spare the database (default 0).")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Count what would be dumped; write nothing.")
 @click.option("--service", type=click.Choice(["lms", "cms"]), default="lms", show_default=True, help="Where the command runs.")  # fmt: skip
+@click.option("--options", metavar='"OPTIONS"', help='tutor-contrib-aspects\' spelling, instead of the options above: the command\'s options in one string, e.g. --options "--object course_overviews".')  # fmt: skip
 def dump_data_to_clickhouse(  # noqa: PLR0917 - click passes each option
     object_name: str | None,
     all_objects: bool,
@@ -219,8 +220,18 @@ def dump_data_to_clickhouse(  # noqa: PLR0917 - click passes each option
     sleep_time: float | None,
     dry_run: bool,
     service: str,
+    options: str | None = None,
 ) -> Iterator[tuple[str, str]]:
-    """``tutor local do dump-data-to-clickhouse --object NAME [options]`` (or ``--all``)."""
+    """``tutor local do dump-data-to-clickhouse --object NAME [options]`` (or ``--all``).
+
+    tutor-contrib-aspects names its job the same, and Tutor keeps one of the two: Aspects'
+    ``--options "..."`` spelling works here too, so that its operators' commands still run."""
+    if options is not None:
+        given = [object_name, all_objects, force, ids, ids_to_skip, limit, batch_size, sleep_time, dry_run]  # fmt: skip
+        if any(value not in (None, False, ()) for value in given):
+            raise click.UsageError("pass the command's options either in --options or as options")
+        yield service, shell_join(["./manage.py", service, "dump_data_to_clickhouse", *split_options(options)])  # fmt: skip
+        return
     if bool(object_name) == all_objects:
         raise click.UsageError("pass either --object NAME or --all")
     args = ["./manage.py", service, "dump_data_to_clickhouse"]
@@ -237,6 +248,19 @@ def dump_data_to_clickhouse(  # noqa: PLR0917 - click passes each option
     yield service, shell_join(args)
 
 
+def split_options(options: str) -> list[str]:
+    """``--options "..."`` of Aspects' jobs, split as a shell would split it. Aspects pasted the
+    string into the script unquoted; each word is quoted again here (:func:`shell_join`), so
+    that nothing in it runs in the job's shell or Jinja."""
+    try:
+        args = shlex.split(options)
+        shell_join(args)  # refuses what no command line can carry
+    except ValueError as error:
+        message = f"cannot split {options!r} ({error})" if "quot" in str(error) else str(error)
+        raise click.BadParameter(message, param_hint="--options") from None
+    return args
+
+
 @click.command(
     "dump-courses-to-clickhouse",
     help="Dump course structure to ClickHouse, as the older sink's job did: OPTIONS are those "
@@ -246,19 +270,8 @@ def dump_data_to_clickhouse(  # noqa: PLR0917 - click passes each option
 @click.option("--options", default="", metavar='"OPTIONS"', help='e.g. --options "--force".')
 def dump_courses_to_clickhouse(options: str) -> Iterator[tuple[str, str]]:
     """``tutor local do dump-courses-to-clickhouse --options "..."``, as older Aspects releases
-    spelled it. Aspects pasted OPTIONS into the script unquoted; here they are split as a shell
-    would split them and each one is quoted again, so that nothing in them runs in the job's
-    shell or Jinja."""
-    try:
-        args = shlex.split(options)
-    except ValueError as error:
-        message = f"cannot split {options!r} ({error})"
-        raise click.BadParameter(message, param_hint="--options") from None
-    try:
-        script = shell_join(["./manage.py", "cms", "dump_courses_to_clickhouse", *args])
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--options") from None
-    yield "cms", script
+    spelled it."""
+    yield "cms", shell_join(["./manage.py", "cms", "dump_courses_to_clickhouse", *split_options(options)])  # fmt: skip
 
 
 # Every job of the plugin, as plugin.py registers them.

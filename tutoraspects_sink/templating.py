@@ -113,8 +113,19 @@ EMBEDDED_SDK = {
 }
 
 
+# With tutor-contrib-aspects enabled, both plugins would declare a "clickhouse" service (and
+# compose would silently keep the last one): ours must then use Aspects' ClickHouse.
+NEXT_TO_ASPECTS = (
+    "tutor-contrib-aspects is enabled and runs ClickHouse too: set "
+    "ASPECTS_SINK_RUN_CLICKHOUSE=false and point ASPECTS_SINK_CLICKHOUSE_HOST, _DATABASE, "
+    '_ADMIN_USER and _ADMIN_PASSWORD at its ClickHouse (README: "Upgrading from Aspects")'
+)
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Raise a one-line :class:`TutorError` naming the first malformed ``ASPECTS_SINK_*`` key."""
+    if "aspects" in (config.get("PLUGINS") or ()) and config["ASPECTS_SINK_RUN_CLICKHOUSE"] is True:
+        raise TutorError(NEXT_TO_ASPECTS)
     # Lazily: the first problem stops the checks that could trip over the same odd value.
     for key, expected in itertools.chain(
         _server_problems(config),

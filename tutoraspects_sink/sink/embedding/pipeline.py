@@ -41,3 +41,20 @@ def with_pipeline_step(
         entry["pipeline"].append(step)
     config[filter_type] = entry
     return config
+
+
+def without_steps(filters_config: Any, prefix: str) -> dict[str, Any]:
+    """A copy of ``filters_config`` without the pipeline steps whose path starts with
+    ``prefix``: those of an app the image does not hold (platform-plugin-aspects, taken out
+    when tutor-contrib-aspects is enabled too), which the filter would fail to import."""
+    config = copy.deepcopy(dict(filters_config or {}))
+    for filter_type, current in config.items():
+        if isinstance(current, dict):
+            pipeline = current.get("pipeline") or []
+            steps = [pipeline] if isinstance(pipeline, str) else list(pipeline)
+            current["pipeline"] = [step for step in steps if not str(step).startswith(prefix)]
+        elif isinstance(current, list | tuple):
+            config[filter_type] = [step for step in current if not str(step).startswith(prefix)]
+        elif isinstance(current, str) and current.startswith(prefix):
+            config[filter_type] = []
+    return config
