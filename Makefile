@@ -10,7 +10,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHDB_VERSION := 26.9.0
 
-.PHONY: setup superset aspects test lint typecheck format quickstart clickhouse services bench bench-publish bench-backfill bench-tracking clean
+.PHONY: setup superset aspects test lint typecheck format quickstart dashboards clickhouse services bench bench-publish bench-backfill bench-tracking bench-dashboards clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; install it or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -67,6 +67,11 @@ typecheck: setup
 
 quickstart: setup
 	$(BIN)/python -m devtools.quickstart
+
+# The Course engagement dashboard without Docker: embedded ClickHouse with two courses written
+# by the sinks, a real Superset with the assets imported; prints the URL and the login.
+dashboards: setup
+	$(BIN)/python -m devtools.dashboards
 
 # A foreground ClickHouse 26.9 on 127.0.0.1:8123, data kept in .clickhouse-data/.
 clickhouse: setup

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -22,7 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import urllib3
 
@@ -204,6 +205,26 @@ class SupersetServer:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+
+
+def chart_by_uuid(client: Any, chart_uuid: str) -> dict[str, Any]:
+    """The imported chart with this UUID (id, name, params, stored query context)."""
+    found = client.get(f"/api/v1/chart/?q=(filters:!((col:uuid,opr:eq,value:'{chart_uuid}')))")
+    if found["count"] != 1:
+        raise SupersetSetupError(f"Superset holds {found['count']} charts with UUID {chart_uuid}")
+    return dict(client.get(f"/api/v1/chart/{found['result'][0]['id']}")["result"])
+
+
+def course_query_context(query_context: str, course_key: str) -> dict[str, Any]:
+    """A chart's stored query context (JSON) filtered to one course as the dashboard's course
+    filter does: an ``IN`` filter on ``course_key`` added to each query."""
+    context = json.loads(query_context)
+    for query in context["queries"]:
+        query["filters"] = [
+            *query.get("filters", []),
+            {"col": "course_key", "op": "IN", "val": [course_key]},
+        ]
+    return dict(context)
 
 
 if __name__ == "__main__":
