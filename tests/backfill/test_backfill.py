@@ -81,7 +81,10 @@ def test_every_object_equals_its_source_column_by_column(sink, population):
     result = dump(all=True)
     assert result.error is None, result.error + result.err
     names = [line.split(":")[0] for line in result.out.splitlines() if ": examined" in line]
-    assert names == ["course_overviews", "course_enrollment", "external_id", "user_profile"]
+    assert names == [
+        "course_overviews", "course_enrollment", "object_tag", "tag", "taxonomy", "external_id",
+        "user_profile",
+    ]  # fmt: skip
 
     assert current_profiles(sink) == expected_profiles()
     assert current_enrollments(sink) == expected_enrollments()

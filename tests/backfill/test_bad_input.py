@@ -12,7 +12,7 @@ from .helpers import command_env, dump, dump_process
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WRONG_PASSWORD = "wr0ng-S3cret-value"
-VALID = "course_enrollment, course_overviews, external_id, user_profile"
+VALID = "course_enrollment, course_overviews, external_id, object_tag, tag, taxonomy, user_profile"
 
 # (arguments, options, what the one line must say)
 CASES = [

@@ -35,6 +35,9 @@ SHARDING_KEYS = {
     "external_id": "cityHash64(external_user_id)",
     "tracking_events": "if(course_key = '', cityHash64(event_id), cityHash64(course_key))",
     "retired_users": "cityHash64(user_id)",
+    "taxonomy": "cityHash64(id)",
+    "tag": "cityHash64(id)",
+    "object_tag": "cityHash64(id)",
     "load_test_runs": "cityHash64(run_id)",
     "load_test_stats": "cityHash64(run_id)",
 }

@@ -128,6 +128,7 @@ def test_the_recorded_command_runs_in_the_test_project(default_root, sink, setti
     everything = run_in_test_project(script, env, tmp_path)
     assert everything.returncode == 0, everything.stderr
     assert [line.split(":")[0] for line in everything.stdout.splitlines()] == [
-        "retirement", "course_overviews", "course_enrollment", "external_id", "user_profile",
+        "retirement", "course_overviews", "course_enrollment", "object_tag", "tag", "taxonomy",
+        "external_id", "user_profile",
     ]  # fmt: skip
-    assert dump_process(env, "--all", "--dry-run").stdout.count("would dump 0") == 4
+    assert dump_process(env, "--all", "--dry-run").stdout.count("would dump 0") == 7

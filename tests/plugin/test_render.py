@@ -87,6 +87,9 @@ def test_settings_hold_exactly_the_configured_values(
         SINK_FLAGS["course_enrollment"]: True,
         SINK_FLAGS["user_profile"]: False,
         SINK_FLAGS["external_id"]: False,
+        SINK_FLAGS["taxonomy"]: True,
+        SINK_FLAGS["tag"]: True,
+        SINK_FLAGS["object_tag"]: True,
     }
 
 
@@ -112,6 +115,9 @@ def test_settings_for_an_external_cluster_with_pii(
         SINK_FLAGS["course_enrollment"]: False,
         SINK_FLAGS["user_profile"]: True,
         SINK_FLAGS["external_id"]: False,
+        SINK_FLAGS["taxonomy"]: False,
+        SINK_FLAGS["tag"]: False,
+        SINK_FLAGS["object_tag"]: False,
     }
 
 

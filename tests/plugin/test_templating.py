@@ -93,6 +93,9 @@ def test_sinks_follow_the_enabled_list_and_the_pii_switch() -> None:
         "course_enrollment": True,
         "user_profile": False,
         "external_id": False,
+        "taxonomy": False,
+        "tag": False,
+        "object_tag": False,
     }
     config["ASPECTS_SINK_PII_ENABLED"] = True
     assert templating.sink_enabled(config, "user_profile")
@@ -133,7 +136,7 @@ def test_config_save_stops_on_a_bad_value(make_tutor_root: Callable[..., TutorRo
     assert result.stderr.splitlines()[-1] == (
         "Error: ASPECTS_SINK_ENABLED_SINKS = ['course_overviews', 'grades'] is invalid: "
         "expected a list of sink names among "
-        "course_overviews, course_enrollment, external_id, user_profile"
+        "course_overviews, course_enrollment, object_tag, tag, taxonomy, external_id, user_profile"
     )
     # The settings patch is rendered before the compose files: those were not rewritten.
     assert compose.stat().st_mtime_ns == written

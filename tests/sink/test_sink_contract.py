@@ -17,7 +17,9 @@ from tutoraspects_sink.sink.tracking import transports
 # Django field type -> ClickHouse types that hold its value as the sink sends it.
 COMPATIBLE = {
     "AutoField": {"Int32", "Int64", "UInt32", "UInt64"},
-    "BigAutoField": {"Int64", "UInt64"},
+    # Int32 too: the tagging tables keep the reference schema's Int32 ids (Aspects' tables are
+    # adopted as they are); a key past 2^31 makes its insert fail, it is never truncated.
+    "BigAutoField": {"Int32", "Int64", "UInt64"},
     "IntegerField": {"Int32", "Int64"},
     "PositiveIntegerField": {"UInt32", "Int64", "UInt64"},
     "ForeignKey": {"Int32", "Int64"},
@@ -114,4 +116,8 @@ def test_every_declared_trigger_names_a_signal_the_platform_has():
     for sink in catalog.sinks():
         for trigger in sink.triggers:
             assert edx_platform.import_object(trigger.signal) is not None, trigger.signal
-            assert trigger.by in {"key", "user"}
+            selections = getattr(sink, "selections", {})
+            assert trigger.by in {"key", "user", *selections}, (sink.name, trigger.by)
+            assert not trigger.now or trigger.by in selections, (sink.name, trigger.by)
+            if trigger.sender:
+                assert edx_platform.get_model(trigger.sender) is not None, trigger.sender

@@ -122,6 +122,8 @@ INSTALLED_APPS = [
     "openedx.core.djangoapps.user_api.apps.UserAPIConfig",
     "lms.djangoapps.ccx.apps.CCXConfig",
     "cms.djangoapps.contentstore.apps.ContentstoreConfig",
+    # Content tagging: the real openedx_tagging app (openedx-core), as edx-platform installs it.
+    "openedx_tagging",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

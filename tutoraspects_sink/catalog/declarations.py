@@ -15,6 +15,9 @@ from typing import Any, ClassVar
 # wins" is resolved on them.
 STAMP_COLUMNS = ("dump_id", "time_last_dumped")
 
+# The column marking a row as the last one of an object gone from the platform.
+TOMBSTONE_COLUMN = "deleted"
+
 # How a model sink's column reads a field of the user its row belongs to.
 _USER_LOOKUP = "user__"
 
@@ -25,8 +28,11 @@ class Column:
 
     name: str
     source: str = ""  # ORM lookup path on the sink's model; default: the column name
-    convert: Callable[[Any], Any] | None = None  # applied to each value (see .values)
+    convert: Callable[..., Any] | None = None  # applied to each value (see .values)
     pii: bool = False  # written empty unless PII is enabled
+    # More lookups whose values ``convert`` receives after the column's own (a value that
+    # falls back on another field: an object tag's lineage is its tag's, else its own value).
+    also: tuple[str, ...] = ()
 
     @property
     def lookup(self) -> str:
@@ -63,8 +69,12 @@ class Trigger:
     platform without it leaves the trigger unconnected (with a warning), not the app broken.
     ``key`` says where the key is in the receiver's arguments: a keyword argument, then
     attributes (``"enrollment.user.id"``). ``by`` says what the keys select: ``"key"`` the
-    sink's own keys, ``"user"`` every object of these user ids. ``own_model`` connects the
-    receiver for the sink's own model only (``post_save``). ``payload`` names an argument
+    sink's own keys, ``"user"`` every object of these user ids, another name one of the
+    sink's ``selections``. ``own_model`` connects the receiver for the sink's own model only
+    (``post_save``); ``sender`` for another model (a key of
+    ``EVENT_SINK_CLICKHOUSE_MODEL_CONFIG``). ``now`` selects the objects when the signal is
+    sent rather than when the dump runs: before a delete, the objects it is about to unlink
+    (``SET_NULL`` is a bulk UPDATE, which sends no signal). ``payload`` names an argument
     whose data the dump needs besides the key (an openedx-events data class), which the
     sink's dumper turns into plain values before it is queued.
     """
@@ -73,12 +83,25 @@ class Trigger:
     key: str
     by: str = "key"
     own_model: bool = False
+    sender: str = ""
+    now: bool = False
     payload: str = ""
 
 
-def saved(key: str = "instance.pk") -> Trigger:
+POST_SAVE = "django.db.models.signals.post_save"
+POST_DELETE = "django.db.models.signals.post_delete"
+PRE_DELETE = "django.db.models.signals.pre_delete"
+
+
+def saved(key: str = "instance.pk", by: str = "key") -> Trigger:
     """``post_save`` of the sink's own model: the saved object is dumped."""
-    return Trigger("django.db.models.signals.post_save", key=key, own_model=True)
+    return Trigger(POST_SAVE, key=key, by=by, own_model=True)
+
+
+def deleted(key: str = "instance.pk") -> Trigger:
+    """``post_delete`` of the sink's own model: the object is dumped as gone (a sink that
+    keeps ``tombstones`` then hides it from its current view)."""
+    return Trigger(POST_DELETE, key=key, own_model=True)
 
 
 @dataclass(frozen=True)
@@ -155,6 +178,12 @@ class ModelSink(Sink):
     key_column: str = "id"  # the ClickHouse column holding that key
     user_field: str | None = "user_id"  # the model field holding the user id, if any
     backfill: Backfill = field(default_factory=Backfill)
+    # An object gone from the platform gets one more row, marked ``deleted`` (its key and
+    # defaults otherwise): the latest row wins, so the current view hides it.
+    tombstones: bool = False
+    # Selections of a trigger's ``by`` beyond "key" and "user": name -> function of (the
+    # sink's queryset, the keys) returning the objects to dump, e.g. a tag and its subtree.
+    selections: Mapping[str, Callable[[Any, list[Any]], Any]] = field(default_factory=dict)
     backfilled: ClassVar[bool] = True
 
     @property
@@ -162,12 +191,18 @@ class ModelSink(Sink):
         return (*(column.name for column in self.columns), *STAMP_COLUMNS)
 
     @property
+    def tombstone_columns(self) -> tuple[str, ...]:
+        """What a tombstone row names: the key, the mark and the stamp."""
+        return (self.key_column, TOMBSTONE_COLUMN, *STAMP_COLUMNS)
+
+    @property
     def merge_column(self) -> str:
         return self.backfill.merge_column or self.key_column
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        return (Table(self.table, self.column_names),)
+        extra = (TOMBSTONE_COLUMN,) if self.tombstones else ()
+        return (Table(self.table, (*self.column_names, *extra)),)
 
     @property
     def user_tables(self) -> tuple[tuple[str, str], ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -50,3 +51,22 @@ def json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return str(value)
+
+
+def number(value: Any) -> int:
+    """ClickHouse integer from a nullable foreign key: None (no parent, a deleted tag) is 0."""
+    return 0 if value is None else int(value)
+
+
+def lineage(stored: str | None, *fallback: str) -> str:
+    """A tag's lineage as the reference sink writes it: the JSON list of the values from the
+    root down to the tag (``["Science", "Physics"]``).
+
+    ``stored`` is openedx_tagging's ``Tag.lineage``, those values each followed by a TAB
+    (``"Science\\tPhysics\\t"``; values cannot contain a TAB). An object tag whose tag is gone
+    (or that belongs to a free-text taxonomy) has no stored lineage: its own value, passed as
+    ``fallback``, is its lineage.
+    """
+    if stored is None:
+        return json.dumps(list(fallback[:1]))
+    return json.dumps(stored.rstrip("\t").split("\t"))

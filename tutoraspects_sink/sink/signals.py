@@ -61,6 +61,10 @@ def trigger_receiver(dumper: dumpers.Dumper[Any], trigger: Trigger) -> Callable[
             delivery.enqueue_task(
                 "dump", sink_name=dumper.name, keys=[str(key)], payload=payload, switched_on=True
             )
+        elif trigger.now:
+            # Selected now, before the change the signal announces unlinks them.
+            selected = dumper.select(trigger.by, [key]).values_list("pk", flat=True)
+            delivery.enqueue(dumper.name, list(selected))
         else:
             delivery.enqueue(dumper.name, [key], by=trigger.by)
 
@@ -125,14 +129,15 @@ def connect_receivers() -> None:
             if signal is None:
                 continue
             options: dict[str, Any] = {}
-            if trigger.own_model:
-                options["sender"] = edx_platform.get_model(dumper.model_key)
+            sender = dumper.model_key if trigger.own_model else trigger.sender
+            if sender:
+                options["sender"] = edx_platform.get_model(sender)
                 if options["sender"] is None:
                     continue
             signal.connect(
                 trigger_receiver(dumper, trigger),
                 weak=False,  # the receiver is a closure: nothing else keeps it alive
-                dispatch_uid=f"aspects_sink.{dumper.name}.{trigger.signal}",
+                dispatch_uid=f"aspects_sink.{dumper.name}.{trigger.signal}.{sender}.{trigger.by}",
                 **options,
             )
     retirement = edx_platform.import_object(RETIREMENT_SIGNAL)

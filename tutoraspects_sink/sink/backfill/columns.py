@@ -53,17 +53,21 @@ def _database_text(field: Any) -> bool:
 class ReadPlan:
     """What to ask the database for, and what to do to each column afterwards."""
 
-    fields: tuple[str, ...]  # values_list arguments, one per sink column
+    fields: tuple[str, ...]  # values_list arguments: one per sink column, then ``also`` lookups
     annotations: dict[str, Any]
-    conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
+    # (column, conversion, positions of the ``also`` values it takes among ``fields``)
+    conversions: tuple[tuple[int, Callable[..., Any], tuple[int, ...]], ...]
+    width: int  # the number of sink columns
 
     @classmethod
     def for_sink(cls, sink: ModelSink, model: Any, pii_allowed: bool | None = None) -> ReadPlan:
         """How to read ``sink``'s columns from ``model`` (its platform model)."""
         pii_allowed = toggles.pii_enabled() if pii_allowed is None else pii_allowed
         fields: list[str] = []
+        also: list[str] = []
         annotations: dict[str, Any] = {}
-        conversions: list[tuple[int, Callable[[Any], Any]]] = []
+        conversions: list[tuple[int, Callable[..., Any], tuple[int, ...]]] = []
+        width = len(sink.columns)
         for index, column in enumerate(sink.columns):
             name = f"backfill_{index}"
             field = field_of(model, column.lookup)
@@ -79,9 +83,13 @@ class ReadPlan:
             else:
                 name = column.lookup
                 if column.convert is not None:
-                    conversions.append((index, column.convert))
+                    positions = tuple(
+                        range(width + len(also), width + len(also) + len(column.also))
+                    )
+                    also += column.also
+                    conversions.append((index, column.convert, positions))
             fields.append(name)
-        return cls(tuple(fields), annotations, tuple(conversions))
+        return cls(tuple(fields + also), annotations, tuple(conversions), width)
 
     def queryset(self, queryset: Any) -> Any:
         return queryset.annotate(**self.annotations) if self.annotations else queryset
@@ -92,7 +100,7 @@ class ReadPlan:
         """The sink's columns of a page (columns), converted, and the columns read after
         them (the page order fields)."""
         width = len(self.fields)
-        columns, extras = list(page[:width]), list(page[width:])
-        for index, convert in self.conversions:
-            columns[index] = list(map(convert, columns[index]))
+        columns, extras = list(page[: self.width]), list(page[width:])
+        for index, convert, also in self.conversions:
+            columns[index] = list(map(convert, columns[index], *(page[i] for i in also)))
         return columns, extras

@@ -100,6 +100,10 @@ class Dumper(Generic[SinkT]):
         """Write the current state of the objects ``keys`` select (see ``Trigger.by``)."""
         raise NotImplementedError
 
+    def select(self, by: str, keys: Sequence[Any]) -> Any:
+        """The objects ``keys`` select by the selection ``by`` (``Trigger.by``), as a queryset."""
+        raise NotImplementedError(f"sink {self.name!r} has no selections")
+
     def event_payload(self, data: Any) -> dict[str, Any]:
         """The plain values a dump needs from an event's data (``Trigger.payload``)."""
         raise NotImplementedError(f"sink {self.name!r} takes no event payload")
