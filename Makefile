@@ -42,6 +42,11 @@ $(ASPECTS_VENV)/.installed: devtools/aspects-requirements.txt pyproject.toml
 	$(ASPECTS_VENV)/bin/pip install --quiet --upgrade pip
 	$(ASPECTS_VENV)/bin/pip install --quiet -r devtools/aspects-requirements.txt
 	$(ASPECTS_VENV)/bin/pip install --quiet --no-deps -e .
+	# platform-plugin-aspects, for the test project to load next to the sink app (a directory
+	# put on its path by those tests only), with the imports it needs that the project lacks.
+	$(ASPECTS_VENV)/bin/pip install --quiet --no-deps --upgrade --target $(ASPECTS_VENV)/platform-plugin-aspects \
+		platform-plugin-aspects==2.1.0 superset-api-client==0.6.0 djangorestframework==3.18.3 \
+		prison==0.2.1 openedx-atlas==0.7.2
 	touch $@
 
 aspects: $(ASPECTS_VENV)/.installed

@@ -37,7 +37,7 @@ class AspectsSinkConfig(AppConfig):
     def ready(self) -> None:
         # Signal receivers are connected here rather than through PluginSignals: a signal
         # missing on this platform release must disable one sink, not crash startup.
-        from . import signals, tasks  # noqa: F401
+        from . import neighbours, signals, tasks  # noqa: F401 - neighbours registers a check
         from .tracking import tasks as tracking_tasks  # noqa: F401
 
         signals.connect_receivers()

@@ -19,7 +19,7 @@ from django.db.models.signals import post_save, pre_save
 
 from tutoraspects_sink.catalog.declarations import Trigger
 
-from . import delivery, dumpers, edx_platform
+from . import delivery, dumpers, edx_platform, neighbours
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,15 @@ def on_user_retired(sender: Any, user: Any = None, **kwargs: Any) -> None:
 
 
 def connect_receivers() -> None:
-    """Connect every receiver whose signal or model this platform has; warn for the rest."""
+    """Connect every receiver whose signal or model this platform has; warn for the rest.
+
+    With platform-plugin-aspects installed too, only retirement is connected (see
+    :mod:`.neighbours`)."""
+    retirement = edx_platform.import_object(RETIREMENT_SIGNAL)
+    if retirement is not None:
+        retirement.connect(on_user_retired, dispatch_uid="aspects_sink.on_user_retired")
+    if neighbours.stand_down():
+        return
     for dumper in dumpers.every():
         for trigger in dumper.declaration.triggers:
             signal = edx_platform.import_object(trigger.signal)
@@ -140,9 +148,6 @@ def connect_receivers() -> None:
                 dispatch_uid=f"aspects_sink.{dumper.name}.{trigger.signal}.{sender}.{trigger.by}",
                 **options,
             )
-    retirement = edx_platform.import_object(RETIREMENT_SIGNAL)
-    if retirement is not None:
-        retirement.connect(on_user_retired, dispatch_uid="aspects_sink.on_user_retired")
     user_model = edx_platform.get_model("auth_user")
     if user_model is not None:
         pre_save.connect(

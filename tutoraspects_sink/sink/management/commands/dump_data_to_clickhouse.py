@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import dumpers
+from ... import dumpers, neighbours
 from ...backfill import BackfillError, BackfillOptions, Overrides, backfill, split_ids
 from ...backfill.options import DEFAULT_BATCH_SIZE
 
@@ -125,6 +125,8 @@ class Command(BaseCommand):
         conn.add_argument("--timeout-secs", "--timeout_secs", dest="timeout_secs", type=float, help="seconds before a ClickHouse request fails")  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if neighbours.platform_plugin_aspects_installed():
+            raise CommandError(neighbours.MESSAGE)  # its sinks write the same tables
         try:
             self.run(options)
         except BackfillError as error:
