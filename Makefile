@@ -82,7 +82,7 @@ dashboards: setup
 clickhouse: setup
 	$(BIN)/python -m devtools.embedded_clickhouse --data-dir .clickhouse-data --port 8123
 
-bench: bench-publish bench-backfill bench-tracking
+bench: bench-publish bench-backfill bench-tracking bench-cluster
 
 bench-publish: setup services
 	$(BIN)/python -m benchmarks.course_publish --runs 9
@@ -92,6 +92,10 @@ bench-backfill: setup services
 
 bench-tracking: setup services
 	$(BIN)/python -m benchmarks.tracking
+
+.PHONY: bench-cluster
+bench-cluster: setup services
+	$(BIN)/python -m benchmarks.cluster
 
 clean:
 	rm -rf $(VENV) $(ASPECTS_VENV) .clickhouse-data .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,8 @@ Environment variables (all optional):
 ``ASPECTS_SINK_TEST_CELERY_QUEUE``     default queue (default ``edx.lms.core.default``)
 ``ASPECTS_SINK_TEST_CLICKHOUSE_URL``/``_USERNAME``/``_PASSWORD``/``_DATABASE``/``_TIMEOUT_SECS``
                                        EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG
+``ASPECTS_SINK_TEST_CLICKHOUSE_CLUSTER``/``_CLUSTER_NODE_URLS``  its cluster name and node URLs
+                                       (comma-separated)
 ``ASPECTS_SINK_TEST_SINKS_ENABLED``    ``1`` sets EVENT_SINK_CLICKHOUSE_<MODEL>_ENABLED for the
                                        four model sinks (default: leave the sink app's defaults)
 ``ASPECTS_SINK_TEST_ENABLE_PII``       ``1`` sets ASPECTS_ENABLE_PII
@@ -186,6 +188,11 @@ EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG = {
     "database": _env("CLICKHOUSE_DATABASE", "event_sink"),
     "timeout_secs": int(_env("CLICKHOUSE_TIMEOUT_SECS", "10")),
 }
+if _env("CLICKHOUSE_CLUSTER"):  # a sharded cluster (tests/cluster, benchmarks/cluster.py)
+    EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG["cluster"] = _env("CLICKHOUSE_CLUSTER")
+    EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG["cluster_node_urls"] = _env(
+        "CLICKHOUSE_CLUSTER_NODE_URLS", ""
+    ).split(",")
 # Delivery knobs for tests with a real worker: a queue of the test's own, short backoff.
 if _env("SINK_TASK_QUEUE"):
     EVENT_SINK_CLICKHOUSE_TASK_QUEUE = _env("SINK_TASK_QUEUE")
