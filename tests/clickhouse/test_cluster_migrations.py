@@ -237,3 +237,28 @@ def test_cli_migrates_every_node_and_reports_bad_values_in_one_line(
         "error: ClickHouse at http://127.0.0.1:9 did not answer within 0 s (OperationalError)\n"
     )
     assert password not in down.stdout + down.stderr
+
+
+def test_on_cluster_without_distributed_ddl_fails_in_one_line_naming_the_way_out(
+    clickhouse_cluster: EmbeddedCluster, database: str, tmp_path: Path
+) -> None:
+    """The embedded servers have no Keeper: as on any cluster without distributed DDL, ON
+    CLUSTER is refused, and the message says how to migrate node by node instead."""
+    directory = render_migrations(
+        tmp_path / "m", database=database, cluster=clickhouse_cluster.name, replicated=False
+    )
+    for command in ("migrate", "init"):
+        failed = _cli(
+            clickhouse_cluster, database, command, "--migrations-dir", str(directory),
+            ASPECTS_SINK_CLICKHOUSE_CLUSTER_NODE_URLS="",
+            ASPECTS_SINK_CLICKHOUSE_SINK_USER="aspects_sink",
+            ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD="sink-Pa55",
+        )  # fmt: skip
+        assert failed.returncode == 1, failed.stdout
+        assert failed.stderr.startswith("error: ") and failed.stderr.count("\n") == 1
+        assert "Replicated DDL queries are disabled" in failed.stderr
+        assert failed.stderr.rstrip().endswith(
+            "ON CLUSTER needs distributed DDL (ClickHouse Keeper) on the servers; without it, list "
+            "every node in ASPECTS_SINK_CLICKHOUSE_CLUSTER_NODE_URLS to apply DDL node by node."
+        ), failed.stderr
+        assert "sink-Pa55" not in failed.stderr + failed.stdout

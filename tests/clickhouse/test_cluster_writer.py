@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import DatabaseError
 
 from devtools.embedded_cluster import EmbeddedCluster
 from devtools.migrations import render_migrations
@@ -82,5 +83,26 @@ def test_inserts_split_over_the_shards_and_a_delete_reaches_every_shard(
         assert writer.query(f"SELECT count() FROM `{cluster_database}`.user_profile") == [
             (200 - len(retired),)
         ]
+    finally:
+        writer.close()
+
+
+def test_without_node_urls_mutations_are_sent_on_cluster(
+    clickhouse_cluster: EmbeddedCluster, cluster_database: str
+) -> None:
+    """ON CLUSTER cannot run here (no Keeper): the server's refusal shows that the ALTER was
+    sent ON CLUSTER (a mutation of the Distributed table itself would be refused otherwise)."""
+    node = clickhouse_cluster.nodes[0]
+    writer = ClickHouseWriter(
+        ClickHouseSettings(
+            url=node.url, username=node.username, password=node.password,
+            database=cluster_database, cluster=clickhouse_cluster.name,
+        )
+    )  # fmt: skip
+    try:
+        with pytest.raises(DatabaseError, match="Replicated DDL queries are disabled"):
+            writer.mutate(
+                "user_profile", "DELETE WHERE user_id IN {ids:Array(Int64)}", {"ids": [7]}
+            )
     finally:
         writer.close()

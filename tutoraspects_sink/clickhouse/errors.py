@@ -96,3 +96,25 @@ def describe(error: BaseException) -> str:
         text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return f"{type(error).__name__}(code={code}): {text[:200]}"
     return f"{type(error).__name__}: {str(error)[:200]}"
+
+
+# What a server answers to ON CLUSTER without distributed DDL (no Keeper, or it is disabled).
+_NO_DISTRIBUTED_DDL = (
+    "Replicated DDL queries are disabled",
+    "There is no Zookeeper configuration",
+    "There is no ZooKeeper configuration",
+    "Cannot use ON CLUSTER",
+)
+
+
+def on_cluster_hint(statement: str, error: BaseException) -> str:
+    """ ". <hint>" for an ``ON CLUSTER`` statement refused because the servers have no
+    distributed DDL; "" for anything else."""
+    if " ON CLUSTER " not in statement.upper() or not any(
+        text.lower() in str(error).lower() for text in _NO_DISTRIBUTED_DDL
+    ):
+        return ""
+    return (
+        ". ON CLUSTER needs distributed DDL (ClickHouse Keeper) on the servers; without it, list "
+        "every node in ASPECTS_SINK_CLICKHOUSE_CLUSTER_NODE_URLS to apply DDL node by node."
+    )

@@ -22,6 +22,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from .adoption import Adopter, AdoptionError
 from .connection import quote_identifier
+from .errors import on_cluster_hint
 
 MIGRATIONS_TABLE = "aspects_sink_migrations"
 _MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -235,7 +236,7 @@ class MigrationRunner:
                         raise MigrationError(
                             f"migration {migration.name} failed at statement {number} of "
                             f"{len(statements)}{where} ({_summary(statement)}): "
-                            f"{_first_line(error)}"
+                            f"{_first_line(error)}{on_cluster_hint(statement, error)}"
                         ) from error
             self.client.insert(
                 MIGRATIONS_TABLE,
@@ -265,7 +266,7 @@ class MigrationRunner:
         except ClickHouseError as error:
             raise MigrationError(
                 f"could not prepare migrations bookkeeping ({_summary(statement)}): "
-                f"{_first_line(error)}"
+                f"{_first_line(error)}{on_cluster_hint(statement, error)}"
             ) from error
 
 

@@ -19,6 +19,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from .connection import ConfigurationError, quote_identifier
+from .errors import on_cluster_hint
 
 SINK_PRIVILEGES = "SELECT, INSERT, ALTER DELETE"
 REPORTING_PRIVILEGES = "SELECT, dictGet"
@@ -75,7 +76,8 @@ def provision(client: Client, database: str, users: list[UserSpec], cluster: str
             # The statement holds a password hash: name the kind of statement, not its text.
             kind = " ".join(statement.split()[:2])
             message = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
-            raise ProvisioningError(
-                f"{kind} failed: {message}. The admin user needs access management "
+            hint = on_cluster_hint(statement, error) or (
+                ". The admin user needs access management "
                 "(CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT=1 or GRANT ... WITH GRANT OPTION)."
-            ) from error
+            )
+            raise ProvisioningError(f"{kind} failed: {message}{hint}") from error
