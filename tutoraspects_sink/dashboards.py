@@ -24,7 +24,7 @@ import click
 import importlib_resources
 import jinja2
 
-from .do_commands import SERVICE, shell_join
+from .do_commands import SERVICE, FiniteFloatRange, shell_join
 from .superset import embedding
 from .superset.assets import COURSE_ENGAGEMENT_DASHBOARD_UUID
 
@@ -130,7 +130,7 @@ def import_assets_command(wait: float | None = None) -> str:
 )
 @click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     metavar="SECONDS",
     help="How long to wait for Superset to answer (default: 300).",
 )

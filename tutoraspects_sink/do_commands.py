@@ -8,6 +8,7 @@ they reach our command, and every value must be written with :func:`shell_quote`
 
 from __future__ import annotations
 
+import math
 import shlex
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,19 @@ MIGRATIONS_DIR = "/openedx/aspects-sink/migrations"
 LOAD_TEST_MIGRATIONS_DIR = "/openedx/aspects-sink/load-test-migrations"
 # What dump-data-to-clickhouse --object takes.
 BACKFILL_OBJECTS = tuple(sink.name for sink in catalog.backfilled())
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses ``inf`` and ``nan`` (which compare as in range
+    or not at all): a pause of ``inf`` seconds would only fail after the job's first step."""
+
+    name = "finite float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 def shell_quote(value: str) -> str:
@@ -76,7 +90,7 @@ def load_test_tables() -> tuple[str, str]:
 )
 @click.option(
     "--wait",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     metavar="SECONDS",
     help="How long to wait for ClickHouse to answer (default: 300).",
 )
@@ -99,15 +113,15 @@ def _load_test_options(function: Any) -> Any:
         click.option("--num-users", type=click.IntRange(min=1), help="Learners to create and enroll (default 10)."),
         click.option("--username-prefix", help='Prefix of their usernames (default "lt_").'),
         click.option("--num-events", type=click.IntRange(min=0), help="Events to emit (default 10)."),
-        click.option("--duration", type=click.FloatRange(min=0), metavar="SECONDS", help="Emit for this long instead."),
+        click.option("--duration", type=FiniteFloatRange(min=0), metavar="SECONDS", help="Emit for this long instead."),
         click.option("--run-until-killed", is_flag=True, help="Emit until the job is stopped."),
-        click.option("--rate", type=click.FloatRange(min=0), help="Target events per second (default: as fast as possible)."),
-        click.option("--sleep-time", type=click.FloatRange(min=0), metavar="SECONDS", help="Pause between events instead of --rate."),
+        click.option("--rate", type=FiniteFloatRange(min=0), help="Target events per second (default: as fast as possible)."),
+        click.option("--sleep-time", type=FiniteFloatRange(min=0), metavar="SECONDS", help="Pause between events instead of --rate."),
         click.option("--tags", multiple=True, help="A label of the run (repeat for several)."),
         click.option("--course-key", help="Play in this published course instead of creating one."),
         click.option("--num-videos", type=click.IntRange(min=0), help="Videos of the created course (default 10)."),
         click.option("--num-problems", type=click.IntRange(min=0), help="Problems of the created course (default 5)."),
-        click.option("--enrollment-share", type=click.FloatRange(0, 1), help="Share of enrollment changes (default 0.02)."),
+        click.option("--enrollment-share", type=FiniteFloatRange(0, 1), help="Share of enrollment changes (default 0.02)."),
         click.option("--run-id", help="Id of the run (default: random)."),
     ]  # fmt: skip
     for option in reversed(options):
@@ -122,12 +136,13 @@ def _manage_py(command: str, options: dict[str, Any]) -> list[str]:
         if value is None or value is False or value == ():
             continue
         flag = f"--{name}"
+        # "--flag=value": a value starting with "-" stays a value, never another option.
         if value is True:
             args.append(flag)
         elif isinstance(value, tuple):
-            args += [flag, *value]
+            args += [f"{flag}={item}" for item in value]
         else:
-            args += [flag, format(value, "g") if isinstance(value, float) else str(value)]
+            args.append(f"{flag}={format(value, 'g') if isinstance(value, float) else value}")
     return args
 
 
@@ -151,13 +166,13 @@ def load_test_tracking_events(**options: Any) -> Iterator[tuple[str, str]]:
 @_load_test_options
 @click.option(
     "--monitor-interval",
-    type=click.FloatRange(min=0.1),
+    type=FiniteFloatRange(min=0.1),
     metavar="SECONDS",
     help="Seconds between monitor passes (default 5).",
 )
 @click.option(
     "--drain-timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     metavar="SECONDS",
     help="How long to wait for the backlog to drain (default 300).",
 )
@@ -205,7 +220,7 @@ def load_test_tracking(
 @click.option("--ids-to-skip", multiple=True, metavar="ID[,ID...]", help="Never these objects (repeatable).")  # fmt: skip
 @click.option("--limit", type=click.IntRange(min=1), help="Dump at most N objects.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Rows per ClickHouse insert (default 10,000).")  # fmt: skip
-@click.option("--sleep-time", type=click.FloatRange(min=0), metavar="SECONDS", help="Pause between batches, to spare the database (default 0).")  # fmt: skip
+@click.option("--sleep-time", type=FiniteFloatRange(min=0), metavar="SECONDS", help="Pause between batches, to spare the database (default 0).")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Count what would be dumped; write nothing.")
 @click.option("--service", type=click.Choice(["lms", "cms"]), default="lms", show_default=True, help="Where the command runs.")  # fmt: skip
 @click.option("--options", metavar='"OPTIONS"', help='tutor-contrib-aspects\' spelling, instead of the options above: the command\'s options in one string, e.g. --options "--object course_overviews".')  # fmt: skip
@@ -235,16 +250,17 @@ def dump_data_to_clickhouse(  # noqa: PLR0917 - click passes each option
     if bool(object_name) == all_objects:
         raise click.UsageError("pass either --object NAME or --all")
     args = ["./manage.py", service, "dump_data_to_clickhouse"]
-    args += ["--all"] if all_objects else ["--object", str(object_name)]
+    # Every value as "--option=value": one starting with "-" (--ids=--force) stays a value.
+    args += ["--all"] if all_objects else [f"--object={object_name}"]
     args += ["--force"] * force + ["--dry-run"] * dry_run
     for option, values in (("--ids", ids), ("--ids-to-skip", ids_to_skip)):
-        if values:
-            args += [option, *values]  # each as given; the command splits "a,b" itself
+        # each as given; the command adds them up and splits "a,b" itself
+        args += [f"{option}={value}" for value in values]
     for option, value in (("--limit", limit), ("--batch-size", batch_size)):
         if value is not None:
-            args += [option, str(value)]
+            args.append(f"{option}={value}")
     if sleep_time is not None:
-        args += ["--sleep-time", format(sleep_time, "g")]
+        args.append(f"--sleep-time={format(sleep_time, 'g')}")
     yield service, shell_join(args)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -29,6 +30,7 @@ from tutor import hooks
 from tutor.exceptions import TutorError
 
 from . import catalog
+from .clickhouse.connection import MAX_TIMEOUT_SECS
 from .sink.embedding import sdk
 
 # The sinks of ASPECTS_SINK_ENABLED_SINKS, and those that also need ASPECTS_SINK_PII_ENABLED.
@@ -52,6 +54,9 @@ def python_literal(value: Any) -> str:
     """Render ``value`` as a Python literal for a settings file (``repr`` quotes any string)."""
     if not isinstance(value, str | bool | int | float | list | tuple | dict | type(None)):
         raise TutorError(f"cannot write a {type(value).__name__} into Python settings")
+    if isinstance(value, float) and not math.isfinite(value):
+        # repr() gives "inf" or "nan": names that do not exist in a settings module.
+        raise TutorError(f"cannot write {value!r} into Python settings: not a finite number")
     return repr(value)
 
 
@@ -158,8 +163,8 @@ def _server_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     if not (_is_number(port, int) and 0 < port < 65536):
         yield "CLICKHOUSE_HTTP_PORT", "a TCP port number"
     timeout = get("TIMEOUT_SECS")
-    if not (_is_number(timeout, int | float) and timeout > 0):
-        yield "TIMEOUT_SECS", "a number of seconds above 0"
+    if not (_is_number(timeout, int | float) and 0 < timeout <= MAX_TIMEOUT_SECS):
+        yield "TIMEOUT_SECS", f"a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}"
     if not _QUANTITY.match(str(get("CLICKHOUSE_K8S_VOLUME_SIZE"))):
         yield "CLICKHOUSE_K8S_VOLUME_SIZE", 'a Kubernetes quantity such as "10Gi"'
 

@@ -87,6 +87,10 @@ def test_connection_options_reach_the_named_clickhouse(sink, population):
         (["--courses", "course-v1:Nope"], "--courses: 'course-v1:Nope' is not a valid course key"),
         (["--courses_to_skip", "nope"], "--courses_to_skip: 'nope' is not a valid course key"),
         (["--timeout_secs", "0"], "--timeout_secs must be a positive number of seconds"),
+        (
+            ["--timeout_secs", "inf"],
+            "--timeout_secs must be a positive number of seconds, at most 3600, not inf",
+        ),
         (["--limit", "ten"], "argument --limit: invalid int value: 'ten'"),
         (["--password", WRONG_PASSWORD], "refused user"),
     ],

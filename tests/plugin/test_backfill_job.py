@@ -15,7 +15,6 @@ from tests.fixtures.processes import REPO
 from .conftest import TutorRoot, job_run
 
 HOSTILE = ("{{ X }}", "'; rm -rf /'", "$(id)", "{%- endraw %}{# x")
-HOSTILE_QUOTED = "'{''{'' X }}' ''\"'\"'; rm -rf /'\"'\"'' '$(id)' '{''%- endraw %}{''# x'"
 
 
 def recorded_job(root: TutorRoot, mode: str, *args: str) -> tuple[str, str]:
@@ -39,17 +38,19 @@ def test_every_option_reaches_the_management_command(default_root: TutorRoot) ->
     args += [arg for value in HOSTILE for arg in ("--ids-to-skip", value)]
     service, script = recorded_job(default_root, "local", *args)
     assert service == "lms-job"
-    assert script == (
-        "./manage.py lms dump_data_to_clickhouse --object course_overviews --force --dry-run "
-        f"--ids course-v1:A+B+C,course-v1:D+E+F --ids-to-skip {HOSTILE_QUOTED} --limit 5 "
-        "--batch-size 100 --sleep-time 0.25"
+    assert script.startswith(
+        "./manage.py lms dump_data_to_clickhouse --object=course_overviews --force --dry-run "
+        "--ids=course-v1:A+B+C,course-v1:D+E+F "
     )
+    assert script.endswith(" --limit=5 --batch-size=100 --sleep-time=0.25")
     # What the shell in the job container hands the command: each value as typed.
     argv = subprocess.run(
         ["sh", "-e", "-c", script.replace("./manage.py", 'printf "%s\\n"', 1)],
         capture_output=True, text=True, check=True,
     ).stdout.splitlines()  # fmt: skip
-    assert argv[argv.index("--ids-to-skip") + 1 :][: len(HOSTILE)] == list(HOSTILE)
+    assert [arg for arg in argv if arg.startswith("--ids-to-skip=")] == [
+        f"--ids-to-skip={value}" for value in HOSTILE
+    ]
 
 
 def test_all_objects_on_cms_and_in_dev(default_root: TutorRoot) -> None:
@@ -60,7 +61,7 @@ def test_all_objects_on_cms_and_in_dev(default_root: TutorRoot) -> None:
     service, script = recorded_job(default_root, "dev", "--object", "user_profile")
     assert (service, script) == (
         "lms-job",
-        "./manage.py lms dump_data_to_clickhouse --object user_profile",
+        "./manage.py lms dump_data_to_clickhouse --object=user_profile",
     )
 
 
@@ -70,6 +71,8 @@ def test_all_objects_on_cms_and_in_dev(default_root: TutorRoot) -> None:
         (("--all", "--object", "user_profile"), "pass either --object NAME or --all"),
         ((), "pass either --object NAME or --all"),
         (("--object", "user_profile", "--limit", "0"), "0 is not in the range x>=1"),
+        (("--object", "user_profile", "--sleep-time", "inf"), "'inf' is not a finite number"),
+        (("--object", "user_profile", "--sleep-time", "nan"), "'nan' is not a finite number"),
         (
             ("--object", "user_profile", "--service", "worker"),
             "'worker' is not one of 'lms', 'cms'",
@@ -122,6 +125,16 @@ def test_the_recorded_command_runs_in_the_test_project(default_root, sink, setti
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         "CommandError: --ids: '{{ X }}' is not a valid course key (InvalidKeyError): use the object's key"
+    )
+
+    # A value starting with "-" stays a value: not the option --force of the command.
+    _service, script = recorded_job(
+        default_root, "local", "--object", "course_overviews", "--ids=--force"
+    )
+    dashed = run_in_test_project(script, env, tmp_path)
+    assert dashed.returncode == 1
+    assert dashed.stderr.strip() == (
+        "CommandError: --ids: '--force' is not a valid course key (InvalidKeyError): use the object's key"
     )
 
     _service, script = recorded_job(default_root, "local", "--all", "--sleep-time", "0")

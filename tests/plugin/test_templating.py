@@ -52,6 +52,9 @@ def valid_config(**changes: Any) -> dict[str, Any]:
         ({"CLICKHOUSE_HTTP_PORT": 70000}, "ASPECTS_SINK_CLICKHOUSE_HTTP_PORT = 70000"),
         ({"TIMEOUT_SECS": 0}, "ASPECTS_SINK_TIMEOUT_SECS = 0"),
         ({"TIMEOUT_SECS": True}, "ASPECTS_SINK_TIMEOUT_SECS = True"),
+        ({"TIMEOUT_SECS": float("inf")}, "ASPECTS_SINK_TIMEOUT_SECS = inf"),
+        ({"TIMEOUT_SECS": float("nan")}, "ASPECTS_SINK_TIMEOUT_SECS = nan"),
+        ({"TIMEOUT_SECS": 1e9}, "ASPECTS_SINK_TIMEOUT_SECS = 1000000000.0"),
         ({"PII_ENABLED": "yes"}, "ASPECTS_SINK_PII_ENABLED = 'yes'"),
         ({"TRACKING_TRANSPORT": "kafka"}, "ASPECTS_SINK_TRACKING_TRANSPORT = 'kafka'"),
         ({"TRACKING_ENABLED": "on"}, "ASPECTS_SINK_TRACKING_ENABLED = 'on'"),
@@ -111,6 +114,12 @@ def test_python_literal_reads_back_as_the_same_value(value: Any) -> None:
 def test_python_literal_refuses_objects() -> None:
     with pytest.raises(TutorError):
         templating.python_literal(object())
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_python_literal_refuses_numbers_a_settings_file_cannot_hold(value: float) -> None:
+    with pytest.raises(TutorError, match="not a finite number"):
+        templating.python_literal(value)
 
 
 @pytest.mark.parametrize("value", [TRICKY_PASSWORD, "", "a: b # c", "$$(x)", "ünï\n"])
@@ -180,3 +189,19 @@ def test_a_task_queue_no_tutor_worker_consumes_is_refused(
     root.tutor("plugins", "enable", "sinkqueue")
     root.tutor("config", "save", "--set", "ASPECTS_SINK_TASK_QUEUE=sinks")
     assert "EVENT_SINK_CLICKHOUSE_TASK_QUEUE = 'sinks'" in settings.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1e9"])
+def test_config_save_refuses_a_timeout_that_settings_could_not_load(
+    make_tutor_root: Callable[..., TutorRoot], value: str
+) -> None:
+    """YAML's .inf used to render "timeout_secs": inf, a settings file that fails to load."""
+    root = make_tutor_root("invalid")
+    result = root.tutor(
+        "config", "save", "--set", f"ASPECTS_SINK_TIMEOUT_SECS={value}", check=False
+    )
+    assert result.returncode == 1
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("Error: ASPECTS_SINK_TIMEOUT_SECS = ")
+    assert last.endswith("is invalid: expected a number of seconds above 0 and at most 3600")
+    assert "Traceback" not in result.stderr

@@ -161,17 +161,18 @@ def test_the_generator_job_passes_every_option_unchanged(
 ) -> None:
     script = job_script(
         tracking_root, "load-test-tracking-events", "--num-users", "5", "--rate", "2.5",
-        "--tags", "celery 2 workers", "--tags", "{{ not jinja }}", "--run-until-killed",
-        "--course-key", "course-v1:Org+Num+Run", "--enrollment-share", "0",
+        "--tags", "celery 2 workers", "--tags", "{{ not jinja }}", "--tags=--force",
+        "--run-until-killed", "--course-key", "course-v1:Org+Num+Run", "--enrollment-share", "0",
     )  # fmt: skip
 
     code, calls = run_script(script, tmp_path)
 
     assert code == 0
+    # "--option=value": a value starting with "-" stays a value.
     assert calls == [
-        ["lms", "load_test_tracking_events", "--num_users", "5", "--rate", "2.5",
-         "--tags", "celery 2 workers", "{{ not jinja }}", "--run_until_killed",
-         "--course_key", "course-v1:Org+Num+Run", "--enrollment_share", "0"],
+        ["lms", "load_test_tracking_events", "--num_users=5", "--rate=2.5",
+         "--tags=celery 2 workers", "--tags={{ not jinja }}", "--tags=--force",
+         "--run_until_killed", "--course_key=course-v1:Org+Num+Run", "--enrollment_share=0"],
     ]  # fmt: skip
 
 
@@ -187,9 +188,9 @@ def test_the_combined_job_runs_the_monitor_on_the_generators_run(
 
     assert code == 0
     assert sorted(calls) == [
-        ["lms", "load_test_tracking_events", "--num_events", "50", "--run_id", "run42"],
-        ["lms", "monitor_load_test_tracking", "--run_id", "run42", "--sleep_time", "0.5",
-         "--fail_on_loss", "--wait_for_start", "3600"],
+        ["lms", "load_test_tracking_events", "--num_events=50", "--run_id=run42"],
+        ["lms", "monitor_load_test_tracking", "--run_id=run42", "--sleep_time=0.5",
+         "--fail_on_loss", "--wait_for_start=3600"],
     ]  # fmt: skip
     # The job fails when the monitor reports a loss, or when the generator fails.
     assert run_script(script, tmp_path, monitor_load_test_tracking=3)[0] == 3
@@ -201,7 +202,12 @@ def test_the_combined_job_gets_a_run_id_of_its_own(
 ) -> None:
     script = job_script(tracking_root, "load-test-tracking")
     _code, calls = run_script(script, tmp_path)
-    run_ids = {call[call.index("--run_id") + 1] for call in calls}
+    run_ids = {
+        arg.removeprefix("--run_id=")
+        for call in calls
+        for arg in call
+        if arg.startswith("--run_id=")
+    }
     assert len(run_ids) == 1 and len(run_ids.pop()) == 12
 
 

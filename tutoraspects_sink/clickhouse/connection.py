@@ -7,6 +7,7 @@ line), and tests pass values directly. All three end up as a :class:`ClickHouseS
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +17,9 @@ from urllib.parse import urlsplit
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
+
+# The longest a ClickHouse request may be allowed to take (timeout_secs, TIMEOUT_SECS): an hour.
+MAX_TIMEOUT_SECS = 3600
 
 # Identifiers (databases, tables, users, clusters) come from configuration, never from users,
 # but a typo such as "event-sink" would otherwise surface as a confusing SQL syntax error.
@@ -62,8 +66,11 @@ class ClickHouseSettings:
             quote_identifier(self.cluster, "cluster name")
         elif self.node_urls:
             raise ConfigurationError("ClickHouse node URLs are given but no cluster name")
-        if self.timeout_secs <= 0:
-            raise ConfigurationError("ClickHouse timeout_secs must be a positive number")
+        if not (math.isfinite(self.timeout_secs) and 0 < self.timeout_secs <= MAX_TIMEOUT_SECS):
+            raise ConfigurationError(
+                f"ClickHouse timeout_secs must be a number of seconds above 0 and at most "
+                f"{MAX_TIMEOUT_SECS}, not {self.timeout_secs}"
+            )
 
     def __repr__(self) -> str:
         # Settings end up in exception messages and debug logs: never the password.

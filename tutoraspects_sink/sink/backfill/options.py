@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from tutoraspects_sink.clickhouse.connection import MAX_TIMEOUT_SECS
 
 from .errors import BackfillError
 
 DEFAULT_BATCH_SIZE = 10_000
 MAX_BATCH_SIZE = 1_000_000  # ClickHouse keeps an insert atomic up to max_insert_block_size
 MAX_SAMPLE_IDS = 10
+MAX_PAUSE_SECS = 3600  # --sleep-time and --log-interval: an hour at most
 
 
 @dataclass(frozen=True)
@@ -35,15 +39,27 @@ class BackfillOptions:
             raise BackfillError(
                 f"--batch-size must be between 1 and {MAX_BATCH_SIZE:,}, not {self.batch_size}"
             )
-        if not self.sleep_time >= 0:  # also refuses NaN
-            raise BackfillError(f"--sleep-time must be 0 or more seconds, not {self.sleep_time}")
-        if not self.log_interval > 0:
+        if not (math.isfinite(self.sleep_time) and 0 <= self.sleep_time <= MAX_PAUSE_SECS):
             raise BackfillError(
-                f"--log-interval must be a positive number of seconds, not {self.log_interval}"
+                f"--sleep-time must be between 0 and {MAX_PAUSE_SECS} seconds, not {self.sleep_time}"
+            )
+        if not (math.isfinite(self.log_interval) and 0 < self.log_interval <= MAX_PAUSE_SECS):
+            raise BackfillError(
+                f"--log-interval must be above 0 and at most {MAX_PAUSE_SECS} seconds, "
+                f"not {self.log_interval}"
             )
         if set(self.ids) & set(self.ids_to_skip):
             both = sorted(set(self.ids) & set(self.ids_to_skip))[0]
             raise BackfillError(f"id {both!r} is both in --ids and --ids-to-skip: keep one")
+
+
+def check_timeout(value: float | None, option: str) -> None:
+    """Refuse a ``--timeout-secs`` that is not a finite number of seconds in (0, an hour]."""
+    if value is not None and not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT_SECS):
+        raise BackfillError(
+            f"{option} must be a positive number of seconds, at most {MAX_TIMEOUT_SECS}, "
+            f"not {value}"
+        )
 
 
 def split_ids(values: Iterable[str] | None) -> tuple[str, ...]:

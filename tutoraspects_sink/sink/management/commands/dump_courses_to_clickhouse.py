@@ -24,7 +24,7 @@ from django.core.management.base import CommandParser
 from opaque_keys.edx.keys import CourseKey
 
 from ...backfill import BackfillError, BackfillOptions, Overrides, backfill, split_ids
-from ...backfill.options import typed_keys
+from ...backfill.options import check_timeout, typed_keys
 from . import dump_data_to_clickhouse
 from .dump_data_to_clickhouse import CONNECTION_OPTIONS
 
@@ -84,8 +84,7 @@ class Command(dump_data_to_clickhouse.Command):
                 "--limit cannot be used with --force: every run would dump the same "
                 "courses again (drop --force to dump only what is out of date)"
             )
-        if options["timeout_secs"] is not None and not options["timeout_secs"] > 0:
-            raise BackfillError("--timeout_secs must be a positive number of seconds")
+        check_timeout(options["timeout_secs"], "--timeout_secs")
         courses = split_ids(options["courses"])
         courses_to_skip = split_ids(options["courses_to_skip"])
         # Checked here so that a bad key is reported under the option that gave it.

@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import dumpers, neighbours
 from ...backfill import BackfillError, BackfillOptions, Overrides, backfill, split_ids
-from ...backfill.options import DEFAULT_BATCH_SIZE
+from ...backfill.options import DEFAULT_BATCH_SIZE, check_timeout
 
 RUN_OPTIONS = ("force", "limit", "batch_size", "sleep_time", "dry_run", "log_interval")
 CONNECTION_OPTIONS = ("url", "username", "password", "password_env", "database", "timeout_secs")
@@ -56,6 +56,7 @@ class Command(BaseCommand):
         what.add_argument(
             "--ids",
             nargs="+",
+            action="extend",  # "--ids=a --ids=b" (the Tutor job's spelling) adds up
             metavar="ID",
             help="only these objects (keys, space or comma separated)",
         )
@@ -64,6 +65,7 @@ class Command(BaseCommand):
             "--ids_to_skip",
             dest="ids_to_skip",
             nargs="+",
+            action="extend",
             metavar="ID",
             help="never these objects",
         )
@@ -138,8 +140,7 @@ class Command(BaseCommand):
 
     def run(self, options: dict[str, Any]) -> None:
         """The backfill the options ask for; a :class:`BackfillError` is the one line shown."""
-        if options["timeout_secs"] is not None and not options["timeout_secs"] > 0:
-            raise BackfillError("--timeout-secs must be a positive number of seconds")
+        check_timeout(options["timeout_secs"], "--timeout-secs")
         backfill(
             options["object"],
             options["all"],

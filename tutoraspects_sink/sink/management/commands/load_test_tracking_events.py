@@ -32,7 +32,9 @@ class Command(BaseCommand):
                             help="target events per second (default: as fast as possible)")  # fmt: skip
         parser.add_argument("--sleep_time", type=float,
                             help="pause between events, in seconds (same as --rate 1/SLEEP_TIME)")  # fmt: skip
-        parser.add_argument("--tags", nargs="*", default=[], help="labels of the run")
+        parser.add_argument(
+            "--tags", nargs="*", action="extend", default=[], help="labels of the run"
+        )
         parser.add_argument(
             "--course_key", help="use this published course instead of creating one"
         )
