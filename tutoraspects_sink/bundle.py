@@ -29,7 +29,15 @@ BUNDLE_DIR = "aspects-sink"
 # What runs in the LMS/CMS and the jobs: the sink app, the sinks' declarations, the ClickHouse
 # and Superset layers. plugin.py, patches/ and templates/ stay out: they import Tutor, which
 # the image must not contain.
-RUNTIME_PARTS = ("__init__.py", "__about__.py", "catalog", "sink", "clickhouse", "superset")
+RUNTIME_PARTS = (
+    "__init__.py",
+    "__about__.py",
+    "limits.py",
+    "catalog",
+    "sink",
+    "clickhouse",
+    "superset",
+)
 # The image already ships every other runtime dependency of the sink app (Django, Celery,
 # openedx-events, edx-toggles...); version ranges are read from this distribution's metadata.
 IMAGE_REQUIREMENTS = ("clickhouse-connect",)

@@ -30,7 +30,7 @@ from tutor import hooks
 from tutor.exceptions import TutorError
 
 from . import catalog
-from .clickhouse.connection import MAX_TIMEOUT_SECS
+from .limits import MAX_TIMEOUT_SECS
 from .sink.embedding import sdk
 
 # The sinks of ASPECTS_SINK_ENABLED_SINKS, and those that also need ASPECTS_SINK_PII_ENABLED.

@@ -21,6 +21,7 @@ BUNDLE_FILES_REQUIRED = [
     "pyproject.toml",
     "tutoraspects_sink/__init__.py",
     "tutoraspects_sink/__about__.py",
+    "tutoraspects_sink/limits.py",
     "tutoraspects_sink/catalog/__init__.py",
     "tutoraspects_sink/catalog/course_overviews.py",
     "tutoraspects_sink/sink/__init__.py",
@@ -48,6 +49,7 @@ def test_build_context_holds_the_installable_bundle(build_context: Path) -> None
     assert {name.split("/")[1] for name in files if name.startswith("tutoraspects_sink/")} <= {
         "__init__.py",
         "__about__.py",
+        "limits.py",
         "catalog",
         "sink",
         "clickhouse",

@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
-# The longest a ClickHouse request may be allowed to take (timeout_secs, TIMEOUT_SECS): an hour.
-MAX_TIMEOUT_SECS = 3600
+from tutoraspects_sink.limits import MAX_TIMEOUT_SECS
 
 # Identifiers (databases, tables, users, clusters) come from configuration, never from users,
 # but a typo such as "event-sink" would otherwise surface as a confusing SQL syntax error.

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tutoraspects_sink.clickhouse.connection import MAX_TIMEOUT_SECS
+from tutoraspects_sink.limits import MAX_TIMEOUT_SECS
 
 from .errors import BackfillError
 
