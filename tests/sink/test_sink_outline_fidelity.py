@@ -5,8 +5,12 @@ platform's XBlocks give."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+
 import pytest
-from factories import add_block, build_course, publish_course
+from factories import add_block, build_course, publish_block, publish_course
+from mirror_support.failing_blocks import installed as failing_blocks_installed
 from modulestore_mirror.runtime import RUNTIME
 from opaque_keys.edx.locator import CourseLocator
 from xmodule.modulestore import BlockData, ModuleStoreEnum
@@ -136,3 +140,87 @@ def test_both_readers_agree_on_a_course_with_every_kind_of_block():
     assert blocks[str(revealed)].display_name == "problem"
     assert blocks[str(revealed)].graded is True  # inherited from the conditional
     assert blocks[str(experiment)].completion_mode == "aggregator"
+
+
+@pytest.fixture
+def failing_blocks():
+    with failing_blocks_installed():
+        yield
+
+
+def add_failing(unit, block_type, block_id, **fields):
+    """Create a block whose class fails (Studio gets an ErrorBlock back); publish its unit."""
+    add_block(unit, block_type, block_id=block_id, fields=fields, publish=False)
+    publish_block(unit)
+    return unit.course_key.make_usage_key(block_type, block_id)
+
+
+def published_item(usage_key):
+    store = modulestore()
+    with store.branch_setting(ModuleStoreEnum.Branch.published_only, usage_key.course_key):
+        return store.get_item(usage_key)
+
+
+def test_a_block_that_fails_to_load_is_an_error_block_as_in_split(failing_blocks):
+    # caching_descriptor_system.xblock_from_json -> ErrorBlock.from_json(block_data, ...): type
+    # "error", id the sha1 of the contents, which are repr(BlockData) (not JSON-encodable).
+    _course_key, unit = first_unit("ERRORBLOCK")
+    failing = add_failing(unit, "failing", "failing_one", display_name="Broken quiz")
+
+    block = published_item(failing)
+
+    assert block.location.block_type == "error"
+    assert block.location.block_id == hashlib.sha1(block.contents.encode("utf8")).hexdigest()
+    assert block.contents.startswith("BlockData(fields={'display_name': 'Broken quiz'")
+    assert ", block_type=failing, definition=" in block.contents
+    assert "ValueError: this block's data cannot be read" in block.error_msg
+    assert block.display_name_with_default == block.location.block_id
+    assert published_item(unit).get_children()[-1].location == block.location
+
+
+def test_both_readers_list_a_block_that_fails_to_load_as_stored(failing_blocks):
+    # The outline keeps the original key and type (what learners' events name) and the name
+    # split stores; the XBlock reader maps the error block back through its contents.
+    course_key, unit = first_unit("BROKEN")
+    add_block(unit, "html", "Before")
+    named = add_failing(unit, "failing", "failing_named", display_name="Broken quiz")
+    unnamed = add_failing(unit, "failing", "failing_unnamed")
+    tricky = add_failing(
+        unit, "failing", "failing_tricky", display_name="x}, block_type=html, definition=y"
+    )
+    graded = add_failing(unit, "failing", "failing_graded", display_name="", graded=True)
+    missing = add_block(unit, "not_installed", "No class")  # HiddenBlock, as split loads it
+    after = add_block(unit, "problem", fields={"display_name": ""})
+
+    blocks = both_readers(course_key)
+
+    assert [block.block_type for block in blocks.values() if block.parent == str(unit)][-7:] == [
+        "html", "failing", "failing", "failing", "failing", "not_installed", "problem",
+    ]  # fmt: skip
+    assert blocks[str(named)].display_name == "Broken quiz"
+    assert blocks[str(unnamed)].display_name == "failing unnamed"
+    assert blocks[str(tricky)].display_name == "x}, block_type=html, definition=y"
+    assert blocks[str(graded)].display_name == "failing graded"  # XBlock's rule: "" -> id
+    assert blocks[str(graded)].graded is True
+    assert blocks[str(named)].completion_mode == "completable"
+    assert blocks[str(named)].edited_on != ""
+    assert blocks[str(missing)].display_name == "No class"
+    assert blocks[str(after)].display_name == "problem"
+
+
+def test_a_failed_block_that_cannot_be_mapped_back_keeps_its_error_row(failing_blocks, caplog):
+    # Its name is content-scoped (in the definition, not in the contents): one warning per
+    # course, and the error block's own row.
+    course_key, unit = first_unit("UNMAPPED")
+    add_failing(unit, "failing_poll", "poll_one", display_name="Which topic?")
+    add_failing(unit, "failing_poll", "poll_two")
+
+    with caplog.at_level(logging.WARNING, logger="tutoraspects_sink.sink.outline.broken"):
+        rows = read_with(xblocks, course_key)
+
+    errors = [row for row in rows if row.parent == str(unit)][-2:]
+    assert [row.block_type for row in errors] == ["error", "error"]
+    assert errors[0].location.rpartition("@")[2] == errors[0].display_name
+    warnings = [r for r in caplog.records if "failed to load" in r.getMessage()]
+    assert len(warnings) == 1
+    assert str(course_key) in warnings[0].getMessage()

@@ -174,7 +174,7 @@ class MirrorBlock:
     def get_children(self, usage_id_filter=None) -> list[MirrorBlock]:
         if not self.has_children:
             return []
-        kids = [self._s.block(kid) for kid in self._s.children[self._i]]
+        kids = [self._s.loaded(kid) for kid in self._s.children[self._i]]
         if usage_id_filter is not None:
             kids = [kid for kid in kids if usage_id_filter(kid.location)]
         return kids

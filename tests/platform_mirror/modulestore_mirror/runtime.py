@@ -11,10 +11,13 @@ field's scope and default (``cls.fields["display_name"]``) and ``completion_mode
 
 from __future__ import annotations
 
+import traceback
 from functools import cache
 from typing import Any
 
 from xblock.core import XBlock
+from xblock.field_data import DictFieldData
+from xblock.fields import ScopeIds
 from xblock.runtime import Mixologist
 from xmodule.modulestore.inheritance import InheritanceMixin
 from xmodule.x_module import XModuleMixin
@@ -50,3 +53,22 @@ def block_class(block_type: str) -> Any:
 
 
 RUNTIME = MirrorRuntime()
+
+
+@cache
+def constructs_itself(block_type: str) -> bool:
+    """Whether building a block of ``block_type`` runs code of its own (an ``__init__`` other
+    than XBlock's), which may fail; other blocks are views into the structure, never built."""
+    return block_class(block_type).__init__ is not XBlock.__init__
+
+
+def construction_error(block_type: str, fields: dict[str, Any], location: Any) -> str | None:
+    """What split's ``construct_xblock_from_class`` would raise building this block (as
+    ``exc_info_to_str`` formats it), None when it builds."""
+    try:
+        block_class(block_type)(
+            RUNTIME, DictFieldData(dict(fields)), ScopeIds(None, block_type, None, location)
+        )
+    except Exception:  # split catches everything here
+        return traceback.format_exc()
+    return None

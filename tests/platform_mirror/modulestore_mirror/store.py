@@ -325,7 +325,7 @@ class MirrorModuleStore(BranchSettingMixin, BulkOperationsMixin):
         structure, index = self._structure_for(usage_key, revision)
         if index is None:
             raise ItemNotFoundError(usage_key)
-        return structure.block(index)
+        return structure.loaded(index)
 
     def get_items(self, course_key, revision=None, settings=None, content=None, qualifiers=None,  # noqa: PLR0917 - edx-platform's signature
                   include_orphans=True, **kwargs) -> list[MirrorBlock]:  # fmt: skip
@@ -358,7 +358,7 @@ class MirrorModuleStore(BranchSettingMixin, BulkOperationsMixin):
                 continue
             if not include_orphans and not self._has_path_to_root(structure, index):
                 continue
-            matches.append(structure.block(index))
+            matches.append(structure.loaded(index))
         return matches
 
     @staticmethod

@@ -23,11 +23,12 @@ from functools import cache
 from typing import Any
 
 from xblock.fields import Scope
+from xmodule.error_block import ErrorBlock
 from xmodule.modulestore import BlockData
 from xmodule.util.keys import BlockKey
 
 from modulestore_mirror.blocks import MirrorBlock
-from modulestore_mirror.runtime import block_class
+from modulestore_mirror.runtime import block_class, construction_error, constructs_itself
 
 FORMAT = 1
 COLUMNS = (
@@ -178,6 +179,22 @@ class ReadStructure:
             block = MirrorBlock(self, index)
             self._blocks[index] = block
         return block
+
+    def loaded(self, index: int) -> Any:
+        """Block ``index`` as split's runtime loads it for ``get_item``/``get_children``: a
+        block whose class raises while it is built becomes an ``ErrorBlock`` (type ``error``,
+        id the sha1 of the block's ``BlockData`` repr; see ``xmodule.error_block``)."""
+        block = self.block(index)
+        block_type = self.types[index]
+        if not constructs_itself(block_type):
+            return block
+        error = construction_error(block_type, self.fields[index], block.location)
+        if error is None:
+            return block
+        data = self.split_document()["blocks"][BlockKey(block_type, self.ids[index])]
+        return ErrorBlock.from_json(
+            data, block.runtime, self.course_key.make_usage_key("error", self.ids[index]), error
+        )
 
     def all_blocks(self) -> list[MirrorBlock]:
         """Every block, in storage order."""

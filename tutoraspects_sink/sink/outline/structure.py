@@ -131,11 +131,16 @@ class _Location(NamedTuple):
 
 
 class _NamedBlock(NamedTuple):
-    """What a class's ``display_name_with_default`` may read of a block: its name and key.
-    Reading anything else raises AttributeError, and the course is read through XBlocks."""
+    """What a class's ``display_name_with_default`` may read of a block: its name and key
+    (``location``, or ``usage_key`` as XBlock's own rule reads it). Reading anything else
+    raises AttributeError, and the course is read through XBlocks."""
 
     display_name: Any
     location: _Location
+
+    @property
+    def usage_key(self) -> _Location:
+        return self.location
 
 
 Definitions = Callable[[list[Any]], dict[Any, dict[str, Any]]]
@@ -192,12 +197,17 @@ def _name_from_definitions(
 
 def _display_name(row: OutlineBlock, name: Any, facts: ClassFacts) -> str:
     """``display_name_with_default`` of the block of ``row`` named ``name``."""
-    block_id = row.location.rpartition("+block@")[2]
+    return display_name_of(row.block_type, row.location.rpartition("+block@")[2], name, facts)
+
+
+def display_name_of(block_type: str, block_id: str, name: Any, facts: ClassFacts) -> str:
+    """``display_name_with_default`` of block ``block_type``/``block_id`` named ``name``, by
+    its class's rule (``facts``); raises ``Declined`` when that rule needs more."""
     if facts.name_rule is not None:
         try:
-            return text(facts.name_rule(_NamedBlock(name, _Location(row.block_type, block_id))))
+            return text(facts.name_rule(_NamedBlock(name, _Location(block_type, block_id))))
         except AttributeError as error:
-            raise Declined(f"{row.block_type} blocks name themselves from {error}") from error
+            raise Declined(f"{block_type} blocks name themselves from {error}") from error
     return block_id.replace("_", " ") if name is None else name
 
 
@@ -248,7 +258,7 @@ def _resolve(  # noqa: PLR0917 - the state of one pass, kept in locals for speed
             location,
             parent,
             block_id.replace("_", " ") if display_name is None else display_name,
-            facts.graded_default if graded is _MISSING else graded is True or _boolean(graded),
+            facts.graded_default if graded is _MISSING else graded is True or boolean(graded),
             facts.completion_mode,
             "" if edited_on is None else str(edited_on),
             detached,
@@ -258,7 +268,7 @@ def _resolve(  # noqa: PLR0917 - the state of one pass, kept in locals for speed
             stack.extend(zip(reversed(children), repeat(location), repeat(graded)))
 
 
-def _boolean(value: Any) -> bool:
+def boolean(value: Any) -> bool:
     """XBlock's ``Boolean.from_json``: stored strings are "true"/"false", not truthiness."""
     if isinstance(value, bytes):
         value = value.decode("ascii", errors="replace")

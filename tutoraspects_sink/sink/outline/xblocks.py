@@ -13,7 +13,7 @@ from typing import Any
 from tutoraspects_sink.catalog.values import text
 
 from .. import edx_platform
-from . import OutlineBlock
+from . import OutlineBlock, broken
 
 
 def _location(block: Any) -> str:
@@ -55,15 +55,21 @@ def walk_outline(
 
     Only ``get_children()`` gives course order (``get_items`` returns storage order), and leaf
     XBlocks have no ``children`` attribute at all. Iterative, so that a 20,000-block course
-    does not depend on the interpreter's recursion limit.
+    does not depend on the interpreter's recursion limit. A block that failed to load (an
+    ``error`` block) is yielded as the block it stands for where that can be told (see
+    ``broken``).
     """
+    recovery = broken.Recovery(course.location.course_key)
     stack: list[tuple[Any, str]] = [(course, "")]
     while stack:
         block, parent = stack.pop()
         location = location_of(block)
         yield block, location, parent
         if getattr(block, "has_children", True):
-            stack.extend(zip(reversed(block.get_children()), repeat(location)))
+            kids = block.get_children()
+            if any(kid.location.block_type == "error" for kid in kids):
+                kids = recovery.children(block, kids)
+            stack.extend(zip(reversed(kids), repeat(location)))
 
 
 def outline_block(block: Any, location: str, parent: str, detached: bool) -> OutlineBlock:

@@ -209,6 +209,21 @@ class EditInfo:
         self.edited_by = kwargs.get("edited_by")
         self.original_usage = kwargs.get("original_usage")
         self.original_usage_version = kwargs.get("original_usage_version")
+        self._subtree_edited_on = kwargs.get("_subtree_edited_on")
+        self._subtree_edited_by = kwargs.get("_subtree_edited_by")
+
+    def __repr__(self) -> str:
+        # edx-platform's form: it ends up in an ErrorBlock's ``contents`` (see BlockData).
+        source = "UNSET" if self.source_version is None else self.source_version
+        return (
+            f"EditInfo(previous_version={self.previous_version}, "
+            f"update_version={self.update_version}, source_version={source}, "
+            f"edited_on={self.edited_on}, edited_by={self.edited_by}, "
+            f"original_usage={self.original_usage}, "
+            f"original_usage_version={self.original_usage_version}, "
+            f"_subtree_edited_on={self._subtree_edited_on}, "
+            f"_subtree_edited_by={self._subtree_edited_by})"
+        )
 
 
 class BlockData:
@@ -224,3 +239,13 @@ class BlockData:
         self.asides = kwargs.get("asides", {})
         self.edit_info = EditInfo(**kwargs.get("edit_info", {}))
         self.definition_loaded = False
+
+    def __repr__(self) -> str:
+        """edx-platform's form. ``BlockData`` is not JSON-encodable, so when a block fails to
+        load, split's ``ErrorBlock.from_json`` keeps this repr as the error block's
+        ``contents``: the block type and settings are in it, the block id is not."""
+        return (
+            f"BlockData(fields={self.fields}, block_type={self.block_type}, "
+            f"definition={self.definition}, definition_loaded={self.definition_loaded}, "
+            f"defaults={self.defaults}, asides={self.asides}, edit_info={self.edit_info})"
+        )

@@ -1,0 +1,44 @@
+"""XBlock classes that raise while a block is built, as a class given data it cannot read does.
+
+Installed for a test through XBlock's own plugin lookup (an ``xblock.v1`` entry point, see
+``installed``); split's runtime then hands out an ``ErrorBlock`` for each of their blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import EntryPoint
+
+from xblock.core import XBlock
+from xblock.fields import String
+
+
+class FailingBlock(XBlock):
+    """Raises in its constructor; its name is the platform's settings-scoped field."""
+
+    completion_mode = "completable"
+
+    def __init__(self, *args, **kwargs):
+        raise ValueError("this block's data cannot be read")
+
+
+class FailingPollBlock(FailingBlock):
+    """The same, with a name declared without a scope: content-scoped, kept in the definition."""
+
+    display_name = String(default="Failing poll")
+
+
+@contextmanager
+def installed() -> Iterator[None]:
+    """Block types ``failing`` and ``failing_poll`` installed as XBlocks while in the block."""
+    entry_points = [
+        (name, EntryPoint(name, f"{__name__}:{cls.__name__}", "xblock.v1"))
+        for name, cls in (("failing", FailingBlock), ("failing_poll", FailingPollBlock))
+    ]
+    XBlock.extra_entry_points.extend(entry_points)
+    try:
+        yield
+    finally:
+        for entry_point in entry_points:
+            XBlock.extra_entry_points.remove(entry_point)

@@ -1,0 +1,179 @@
+"""Blocks that fail to load, mapped back to the blocks they stand for.
+
+When split cannot build a block from its class (its constructor raises), its runtime hands out
+an ``ErrorBlock`` instead (``CachingDescriptorSystem.xblock_from_json``): block type ``error``,
+block id the sha1 of its ``contents``, no display name. Learners' events name the original
+block, and the structure reader, which builds no block, lists it as stored. So the XBlock
+reader maps such a block back before writing its row:
+
+* key: the parent's ``children`` still name the original key, in course order; the error
+  block takes the next one whose block type is the one its contents name.
+* block type, settings (``display_name``, ``graded``) and edit time: the error block's
+  ``contents``, split's ``repr(BlockData)`` (``BlockData`` is not JSON-encodable, so
+  ``ErrorBlock.from_json`` falls back to its repr), parsed once per error block.
+* name, graded default and completion mode: as the structure reader resolves them, from the
+  original block type's class.
+
+A block that cannot be mapped back (contents of another form, a content-scoped name, which
+split keeps in the definition, or a class the structure reader declines) keeps the error
+block's row, with one warning per course.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import re
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from . import structure
+
+log = logging.getLogger(__name__)
+
+# In ``repr(BlockData)``, what follows the fields dict: the block type and the definition.
+_AFTER_FIELDS = re.compile(r", block_type=([\w.-]+), definition=")
+_EDITED_ON = re.compile(r"EditInfo\(.*?, edited_on=(.*?), edited_by=")
+
+
+class StoredBlock(NamedTuple):
+    """What an error block's contents say of the block that failed."""
+
+    block_type: str
+    fields: dict[str, Any]  # the stored settings this reader uses (display_name, graded)
+    edited_on: str  # str() of the edit time, "" if none
+
+
+class RecoveredBlock(NamedTuple):
+    """The failed block, with what the XBlock reader reads of a block."""
+
+    location: Any
+    display_name_with_default: str
+    graded: bool
+    completion_mode: str
+    edited_on: str
+    has_children: bool = False
+
+
+def stored_block(contents: Any) -> StoredBlock | None:
+    """The block an ``ErrorBlock``'s ``contents`` describe; None for any other form."""
+    if not isinstance(contents, str):
+        return None
+    try:
+        document = json.loads(contents)
+    except ValueError:
+        return _from_repr(contents)
+    return _from_json(document) if isinstance(document, dict) else None
+
+
+def _from_json(document: dict[str, Any]) -> StoredBlock | None:
+    """``BlockData`` as ``to_storable`` would give it (if it ever becomes encodable)."""
+    block_type, fields = document.get("block_type"), document.get("fields")
+    if not isinstance(block_type, str) or not isinstance(fields, dict):
+        return None
+    edited_on = (document.get("edit_info") or {}).get("edited_on")
+    if isinstance(edited_on, str):
+        try:
+            edited_on = datetime.fromisoformat(edited_on)
+        except ValueError:
+            return None
+    return StoredBlock(block_type, fields, "" if edited_on is None else str(edited_on))
+
+
+def _from_repr(contents: str) -> StoredBlock | None:
+    """``repr(BlockData)``: ``BlockData(fields={...}, block_type=T, definition=...)``. The
+    fields dict ends at the first ``, block_type=`` after which the text before it parses as a
+    dict (a name may contain that text too); only its literal values are read."""
+    prefix = "BlockData(fields="
+    if not contents.startswith(prefix):
+        return None
+    for match in _AFTER_FIELDS.finditer(contents, len(prefix)):
+        try:
+            tree = ast.parse(contents[len(prefix) : match.start()], mode="eval").body
+        except SyntaxError:
+            continue
+        if not isinstance(tree, ast.Dict):
+            continue
+        fields = {}
+        for key, value in zip(tree.keys, tree.values, strict=True):
+            if isinstance(key, ast.Constant) and key.value in {"display_name", "graded"}:
+                try:
+                    fields[key.value] = ast.literal_eval(value)
+                except ValueError:
+                    return None
+        edited = _EDITED_ON.search(contents, match.end())
+        edited_on = "" if edited is None or edited.group(1) == "None" else edited.group(1)
+        return StoredBlock(match.group(1), fields, edited_on)
+    return None
+
+
+class Recovery:
+    """Maps the error blocks of one course back; warns once for those it cannot."""
+
+    def __init__(self, course_key: Any) -> None:
+        self.course_key = course_key
+        self.unmapped = 0
+
+    def children(self, parent: Any, kids: list[Any]) -> list[Any]:
+        """``kids`` (``parent.get_children()``) with each error block replaced by the block
+        it stands for, where that can be told."""
+        keys = list(getattr(parent, "children", ()))
+        position, mapped = 0, []
+        for kid in kids:
+            location = kid.location
+            if location.block_type != "error":
+                while position < len(keys) and (
+                    keys[position].block_type != location.block_type
+                    or keys[position].block_id != location.block_id
+                ):
+                    position += 1
+                position += 1
+                mapped.append(kid)
+                continue
+            stored = stored_block(getattr(kid, "contents", None))
+            if stored is None or position >= len(keys):
+                mapped.append(self._unmapped(kid))
+                continue
+            key = keys[position]
+            if key.block_type != stored.block_type:
+                mapped.append(self._unmapped(kid))
+                continue
+            recovered = _recovered(parent, key, stored)
+            position += recovered is not None
+            mapped.append(self._unmapped(kid) if recovered is None else recovered)
+        return mapped
+
+    def _unmapped(self, kid: Any) -> Any:
+        self.unmapped += 1
+        if self.unmapped == 1:
+            log.warning(
+                "A block of %s failed to load and cannot be mapped back to its key; the "
+                "outline lists it as the error block %s",
+                self.course_key,
+                kid.location,
+            )
+        return kid
+
+
+def _recovered(parent: Any, key: Any, stored: StoredBlock) -> RecoveredBlock | None:
+    """The row values of the failed block ``key``, resolved as the structure reader does."""
+    try:
+        facts = structure.BlockClasses(lambda: parent.runtime).facts(stored.block_type)
+        if facts.name_in_definition:
+            raise structure.Declined("a content-scoped name is in the definition")
+        name = stored.fields.get("display_name", facts.name_default)
+        display_name = structure.display_name_of(key.block_type, key.block_id, name, facts)
+    except Exception:  # a class that cannot be read: keep the error block
+        return None
+    graded = stored.fields.get("graded", _MISSING)
+    return RecoveredBlock(
+        key,
+        display_name,
+        bool(getattr(parent, "graded", False)) if graded is _MISSING else structure.boolean(graded),
+        facts.completion_mode,
+        stored.edited_on,
+    )
+
+
+_MISSING: Any = object()
