@@ -5,6 +5,8 @@ from a real Aspects database is tests/sink/test_aspects_upgrade.py.)"""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from devtools.migrations import render_migrations
@@ -75,3 +77,47 @@ def test_a_backup_name_in_use_stops_with_one_line(clickhouse_client, clickhouse_
     )
     assert engine == "MergeTree"  # untouched
     assert "external_id_aspects_sink_adopting" not in tables(clickhouse_client, clickhouse_database)
+
+
+def test_on_a_cluster_a_foreign_table_is_refused_in_one_line(
+    clickhouse_cluster, cluster_clients, tmp_path
+):
+    database = f"cluster_{uuid.uuid4().hex[:10]}"
+    try:
+        for client in cluster_clients:
+            client.command(f"CREATE DATABASE `{database}`")
+            client.command(
+                f"CREATE TABLE `{database}`.course_overviews (org String, course_key String) "
+                "ENGINE = MergeTree ORDER BY (org, course_key)"
+            )
+        rendered = render_migrations(
+            tmp_path / "cluster", database, cluster=clickhouse_cluster.name, replicated=False,
+            node_urls=clickhouse_cluster.urls,
+        )  # fmt: skip
+        runner = MigrationRunner(
+            cluster_clients[0], database, clickhouse_cluster.name, replicated=False,
+            nodes=cluster_clients,
+        )  # fmt: skip
+        with pytest.raises(MigrationError) as raised:
+            runner.apply(load_migrations(rendered))
+        message = str(raised.value)
+        assert "\n" not in message
+        assert message.startswith(
+            "migration 0001_course_overviews.sql, statement 2: could not adopt"
+        )
+        assert message.endswith(
+            f"{database}.course_overviews already exists as a MergeTree table (an Aspects "
+            "database?): on a cluster it is not adopted; rename it on every node, migrate, then "
+            'copy its rows into course_overviews (README: "Upgrading from Aspects")'
+        )
+        for client in cluster_clients:  # kept as it was
+            assert (
+                client.command(
+                    f"SELECT engine FROM system.tables WHERE database = '{database}' "
+                    "AND name = 'course_overviews'"
+                )
+                == "MergeTree"
+            )
+    finally:
+        for client in cluster_clients:
+            client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")

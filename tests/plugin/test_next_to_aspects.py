@@ -104,3 +104,15 @@ def test_filter_steps_of_an_app_out_of_the_image_are_dropped() -> None:
         "d": "kept.Step",
     }
     assert config["b"] == ["platform_plugin_aspects.y.Tab"]  # the original is left alone
+
+
+def test_the_readme_order_saves_without_an_error(tmp_path) -> None:
+    """README, "Upgrading from Aspects": our settings saved first, then our plugin enabled."""
+    root = AspectsRoot(tmp_path)
+    root.tutor("plugins", "enable", "aspects")
+    root.tutor("config", "save", *[arg for value in SHARE_CLICKHOUSE for arg in ("--set", value)])
+    enabled = root.tutor("plugins", "enable", "aspects_sink")
+    assert "Error" not in enabled.stderr
+    root.tutor("config", "save")
+    compose = (root.path / "env" / "local" / "docker-compose.yml").read_text(encoding="utf-8")
+    assert len(re.findall(r"^  clickhouse:$", compose, re.MULTILINE)) == 1

@@ -16,8 +16,10 @@ for the operator to drop once satisfied. Every row and every column that Aspects
 read stays under the same name. Before a ``CREATE OR REPLACE VIEW``, a table (not a view) of
 that name is renamed the same way rather than replaced.
 
-Single server only (the migration runner does not call it on a cluster, where each name is a
-Distributed table over per-node tables).
+Single server only. On a cluster each declared name is a Distributed table over per-node
+``NAME_local`` tables; an existing table of another kind under that name (an Aspects cluster)
+is not adopted but refused in one line, before the Distributed table would take its name
+(:meth:`Adopter.refuse`).
 """
 
 from __future__ import annotations
@@ -82,6 +84,27 @@ class Adopter:
                 self.notes.append(
                     f"{name}: the existing {engine} table is kept as {backup}; {name} is now a view"
                 )
+
+    def refuse(self, statement: str) -> None:
+        """On a cluster: stop if ``statement`` would keep (Distributed front) or replace (view)
+        a table of ours' name that is something else."""
+        code = _code(statement)
+        table, view = _CREATE_TABLE.match(code), _CREATE_VIEW.match(code)
+        match = table or view
+        if match is None or _unquote(match["db"]) != self.database:
+            return
+        name = _unquote(match["name"])
+        engine = self._engine(name)
+        if engine is None:
+            return
+        if (table and "Distributed(" in code and engine != "Distributed") or (
+            view and engine not in VIEW_ENGINES
+        ):
+            raise AdoptionError(
+                f"{self.database}.{name} already exists as a {engine} table (an Aspects "
+                "database?): on a cluster it is not adopted; rename it on every node, migrate, "
+                f'then copy its rows into {name} (README: "Upgrading from Aspects")'
+            )
 
     # -----------------------------------------------------------------------------------------
 

@@ -249,11 +249,12 @@ class MigrationRunner:
 
     def _make_room(self, migration: Migration, number: int, statement: str) -> None:
         """Adopt an existing table (an Aspects database) that ``statement`` would otherwise
-        keep as it is, or replace (see :mod:`.adoption`); on one server only."""
-        if self.cluster:
-            return
+        keep as it is, or replace; on a cluster, refuse it in one line (see :mod:`.adoption`)."""
         try:
-            self.adopter.make_room(statement)
+            if self.cluster:
+                self.adopter.refuse(statement)
+            else:
+                self.adopter.make_room(statement)
         except (AdoptionError, ClickHouseError) as error:
             raise MigrationError(
                 f"migration {migration.name}, statement {number}: could not adopt an existing "
