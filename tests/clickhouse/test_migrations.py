@@ -228,6 +228,28 @@ def test_cluster_rendering_is_valid_clickhouse_sql_with_on_cluster_and_replicate
     assert {*SINK_TABLES, *LOAD_TEST_COLUMNS} <= local_tables
 
 
+def test_bookkeeping_ddl_on_a_cluster_parses_and_is_replicated_cluster_wide(clickhouse_client):
+    """What the runner creates itself, ON CLUSTER (not runnable here): parsed by ClickHouse."""
+    replicated = MigrationRunner(clickhouse_client, "event_sink", "analytics")
+    formatted = [
+        clickhouse_client.query(
+            "SELECT formatQuery({sql:String})", parameters={"sql": statement}
+        ).result_rows[0][0]
+        for statement in replicated.bookkeeping_statements()
+    ]
+    assert all("ON CLUSTER analytics" in statement for statement in formatted)
+    assert (
+        "ReplicatedMergeTree('/clickhouse/tables/{database}/{table}', '{shard}-{replica}')"
+        in (formatted[1])
+    )
+    plain = MigrationRunner(clickhouse_client, "event_sink", "analytics", replicated=False)
+    assert "ENGINE = MergeTree ORDER BY name" in plain.bookkeeping_statements()[1]
+    node_by_node = MigrationRunner(
+        clickhouse_client, "event_sink", "analytics", nodes=[clickhouse_client]
+    )
+    assert not any("ON CLUSTER" in sql for sql in node_by_node.bookkeeping_statements())
+
+
 def test_node_by_node_rendering_has_no_on_cluster_and_plain_engines(tmp_path):
     for templates in (MIGRATIONS, LOAD_TEST_MIGRATIONS):
         directory = render_migrations(

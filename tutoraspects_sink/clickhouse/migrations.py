@@ -171,24 +171,30 @@ class MigrationRunner:
             else ""
         )
 
+    def bookkeeping_statements(self) -> tuple[str, str]:
+        """The DDL of :meth:`ensure_bookkeeping`: the sink database, then the table that
+        records applied migrations (replicated to every node with ON CLUSTER and replication:
+        one Keeper path for the whole cluster, no {shard})."""
+        engine = "MergeTree"
+        if self._on_cluster and self.replicated:
+            engine = (
+                "ReplicatedMergeTree('/clickhouse/tables/{database}/{table}', '{shard}-{replica}')"
+            )
+        return (
+            f"CREATE DATABASE IF NOT EXISTS {self._db}{self._on_cluster}",
+            f"CREATE TABLE IF NOT EXISTS {self._db}.{MIGRATIONS_TABLE}{self._on_cluster} ("
+            " name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)"
+            f") ENGINE = {engine} ORDER BY name",
+        )
+
     def ensure_bookkeeping(self) -> None:
         """Create the sink database (on every node) and the table that records applied
         migrations: once for the cluster, replicated to every node when the cluster's tables
         are, otherwise on the node of ``client`` only."""
+        database, table = self.bookkeeping_statements()
         for node in self.nodes:
-            self._execute(f"CREATE DATABASE IF NOT EXISTS {self._db}{self._on_cluster}", node)
-        engine = "MergeTree"
-        if self._on_cluster and self.replicated:
-            # One Keeper path for the whole cluster (no {shard}): every node holds every record.
-            engine = (
-                "ReplicatedMergeTree('/clickhouse/tables/{database}/{table}', '{shard}-{replica}')"
-            )
-        self._execute(
-            f"CREATE TABLE IF NOT EXISTS {self._db}.{MIGRATIONS_TABLE}{self._on_cluster} ("
-            " name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)"
-            f") ENGINE = {engine} ORDER BY name",
-            self.client,
-        )
+            self._execute(database, node)
+        self._execute(table, self.client)
 
     def applied(self) -> dict[str, str]:
         """Map of applied migration name -> checksum of the SQL that was applied."""
