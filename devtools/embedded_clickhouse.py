@@ -112,6 +112,7 @@ class EmbeddedClickHouse:
         password: str = "aspects-dev-password",  # noqa: S107 - dev default, loopback only
         *,
         extra_config: str = "",
+        extra_users: tuple[str, str] = ("", ""),
     ) -> None:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", username) or username == "default":
             raise ValueError(f"invalid username {username!r} (letters, digits, _; not default)")
@@ -123,6 +124,9 @@ class EmbeddedClickHouse:
         self.log_path = self.run_dir / "server.log"
         self.tcp_port = tcp_port
         self.extra_config = extra_config
+        # More <users> and <profiles> entries (provisioning.users_xml): users whose grants,
+        # revokes and profiles the server enforces.
+        self.extra_users = extra_users
         self.version = ""
         self._pick_http = not http_port  # re-picked if taken at start, until a start succeeds
         self._http_port = http_port or free_port()
@@ -220,14 +224,15 @@ class EmbeddedClickHouse:
         users = self.run_dir / "users.xml"
         users.touch(mode=0o600)
         users.write_text(
-            "<clickhouse><profiles><default/></profiles><quotas><default/></quotas><users>"
+            f"<clickhouse><profiles><default/>{self.extra_users[1]}</profiles>"
+            "<quotas><default/></quotas><users>"
             f"<default><no_password/>{_LOOPBACK_NETWORKS}"
             "<profile>default</profile><quota>default</quota><grants>"
             "<query>GRANT SYSTEM LISTEN ON *.*</query>"
             "<query>GRANT CREATE TEMPORARY TABLE ON *.*</query></grants></default>"
             f"<{self.username}><password_sha256_hex>{digest}</password_sha256_hex>"
             f"{_LOOPBACK_NETWORKS}<profile>default</profile><quota>default</quota>"
-            f"</{self.username}></users></clickhouse>\n"
+            f"</{self.username}>{self.extra_users[0]}</users></clickhouse>\n"
         )
 
     def _wait_ready(self, deadline: float) -> None:

@@ -34,11 +34,34 @@ def test_statements_parse_and_grant_least_privilege(clickhouse_client, cluster):
     assert formatted[0].startswith("CREATE DATABASE IF NOT EXISTS event_sink")
     grants = [statement for statement in formatted if statement.startswith("GRANT")]
     assert len(grants) == 2
-    assert "SELECT, INSERT, ALTER DELETE ON event_sink.* TO aspects_sink" in grants[0]
-    assert grants[1].endswith("SELECT, dictGet ON event_sink.* TO aspects_sink_reporting")
+    assert (
+        "SELECT, INSERT, ALTER DELETE ON event_sink.* TO aspects_sink WITH REPLACE OPTION"
+        in grants[0]
+    )
+    assert grants[1].endswith(
+        "SELECT, dictGet ON event_sink.* TO aspects_sink_reporting WITH REPLACE OPTION"
+    )
     assert not any("*.* TO" in grant for grant in grants), "no user gets global privileges"
-    # Each user first loses whatever it had, so a narrowed grant really narrows.
-    assert sum(statement.startswith("REVOKE") for statement in formatted) == 2
+    # Re-running init never leaves a user without its privileges: no REVOKE ALL, the grant
+    # replaces the old privileges in one statement, and the only revoke comes after it and
+    # takes back the migrations record from the sink user.
+    revokes = [statement for statement in formatted if statement.startswith("REVOKE")]
+    assert len(revokes) == 1
+    assert (
+        "INSERT, ALTER DELETE ON event_sink.aspects_sink_migrations FROM aspects_sink" in revokes[0]
+    )
+    assert formatted.index(revokes[0]) > formatted.index(grants[0])
+    # The reporting user is read-only, with limits, before it gets any privilege.
+    profile = [statement for statement in formatted if "SETTINGS PROFILE" in statement]
+    assert len(profile) == 2
+    assert all(
+        "readonly = 1, max_memory_usage = 4000000000, max_execution_time = 60" in statement
+        for statement in profile
+    )
+    (uses,) = [statement for statement in formatted if "ADD PROFILE" in statement]
+    assert uses.startswith("ALTER USER aspects_sink_reporting")
+    assert uses.endswith("ADD PROFILE `aspects_sink_reporting_profile`")
+    assert formatted.index(uses) < formatted.index(grants[1])
     if cluster:
         assert all("ON CLUSTER analytics" in statement for statement in formatted)
 
