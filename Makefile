@@ -82,7 +82,7 @@ dashboards: setup
 clickhouse: setup
 	$(BIN)/python -m devtools.embedded_clickhouse --data-dir .clickhouse-data --port 8123
 
-bench: bench-publish bench-backfill bench-tracking bench-cluster
+bench: bench-publish bench-backfill bench-tracking bench-cluster bench-dashboards
 
 bench-publish: setup services
 	$(BIN)/python -m benchmarks.course_publish --runs 9
@@ -96,6 +96,9 @@ bench-tracking: setup services
 .PHONY: bench-cluster
 bench-cluster: setup services
 	$(BIN)/python -m benchmarks.cluster
+
+bench-dashboards: setup
+	$(BIN)/python -m benchmarks.dashboards --runs 20
 
 clean:
 	rm -rf $(VENV) $(ASPECTS_VENV) .clickhouse-data .pytest_cache .mypy_cache .ruff_cache
