@@ -9,6 +9,7 @@ import hashlib
 import logging
 
 import pytest
+from bson import ObjectId
 from factories import add_block, build_course, publish_block, publish_course
 from mirror_support.failing_blocks import installed as failing_blocks_installed
 from modulestore_mirror.runtime import RUNTIME
@@ -17,7 +18,7 @@ from xmodule.modulestore import BlockData, ModuleStoreEnum
 from xmodule.modulestore.django import modulestore
 from xmodule.util.keys import BlockKey
 
-from tutoraspects_sink.sink.outline import structure, xblocks
+from tutoraspects_sink.sink.outline import broken, structure, xblocks
 
 pytestmark = pytest.mark.django_db
 COURSE = CourseLocator("FidelityX", "UNIT", "2026")
@@ -208,12 +209,32 @@ def test_both_readers_list_a_block_that_fails_to_load_as_stored(failing_blocks):
     assert blocks[str(after)].display_name == "problem"
 
 
+def test_a_failed_block_named_in_its_definition_is_named_from_it(failing_blocks):
+    # A content-scoped name is not in the error block's contents (split keeps it in the
+    # definition); the definition id the contents show is read, as the structure reader does.
+    course_key, unit = first_unit("BROKENPOLL")
+    named = add_failing(unit, "failing_poll", "poll_named", display_name="Which topic?")
+    unnamed = add_failing(unit, "failing_poll", "poll_unnamed")
+
+    blocks = both_readers(course_key)
+
+    assert blocks[str(named)].display_name == "Which topic?"
+    assert blocks[str(unnamed)].display_name == "Failing poll"
+
+
+def test_split_definition_ids_are_looked_up_as_the_object_ids_they_print():
+    # Split's definition ids are ObjectIds; a repr shows their hex.
+    shown = "5f2b3c4d5e6f708192a3b4c5"
+    assert broken.definition_ids(shown) == [shown, ObjectId(shown)]
+    assert broken.definition_ids("published-branch/poll/x/1") == ["published-branch/poll/x/1"]
+
+
 def test_a_failed_block_that_cannot_be_mapped_back_keeps_its_error_row(failing_blocks, caplog):
-    # Its name is content-scoped (in the definition, not in the contents): one warning per
-    # course, and the error block's own row.
+    # Its class names itself from its runtime (the structure reader declines such a class):
+    # one warning per course, and the error block's own row.
     course_key, unit = first_unit("UNMAPPED")
-    add_failing(unit, "failing_poll", "poll_one", display_name="Which topic?")
-    add_failing(unit, "failing_poll", "poll_two")
+    add_failing(unit, "failing_own_rule", "own_one", display_name="Which topic?")
+    add_failing(unit, "failing_own_rule", "own_two")
 
     with caplog.at_level(logging.WARNING, logger="tutoraspects_sink.sink.outline.broken"):
         rows = read_with(xblocks, course_key)

@@ -29,12 +29,26 @@ class FailingPollBlock(FailingBlock):
     display_name = String(default="Failing poll")
 
 
+class FailingOwnRuleBlock(FailingBlock):
+    """The same, naming itself from more than its name and key (its runtime's course)."""
+
+    @property
+    def display_name_with_default(self) -> str:
+        return f"{self.display_name} ({self.runtime.course_id})"
+
+
 @contextmanager
 def installed() -> Iterator[None]:
-    """Block types ``failing`` and ``failing_poll`` installed as XBlocks while in the block."""
+    """Block types ``failing``, ``failing_poll`` and ``failing_own_rule`` installed as XBlocks
+    while in the block."""
+    classes = {
+        "failing": FailingBlock,
+        "failing_poll": FailingPollBlock,
+        "failing_own_rule": FailingOwnRuleBlock,
+    }
     entry_points = [
         (name, EntryPoint(name, f"{__name__}:{cls.__name__}", "xblock.v1"))
-        for name, cls in (("failing", FailingBlock), ("failing_poll", FailingPollBlock))
+        for name, cls in classes.items()
     ]
     XBlock.extra_entry_points.extend(entry_points)
     try:

@@ -12,11 +12,12 @@ reader maps such a block back before writing its row:
   ``contents``, split's ``repr(BlockData)`` (``BlockData`` is not JSON-encodable, so
   ``ErrorBlock.from_json`` falls back to its repr), parsed once per error block.
 * name, graded default and completion mode: as the structure reader resolves them, from the
-  original block type's class.
+  original block type's class; a content-scoped name (xblock-poll's) from the definition the
+  contents name, read as the structure reader reads definitions (one read per such block).
 
-A block that cannot be mapped back (contents of another form, a content-scoped name, which
-split keeps in the definition, or a class the structure reader declines) keeps the error
-block's row, with one warning per course.
+A block that cannot be mapped back (contents of another form, a definition that cannot be
+read, or a class the structure reader declines) keeps the error block's row, with one warning
+per course.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import ast
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 # In ``repr(BlockData)``, what follows the fields dict: the block type and the definition.
 _AFTER_FIELDS = re.compile(r", block_type=([\w.-]+), definition=")
+_DEFINITION = re.compile(r"(.*?), definition_loaded=")
 _EDITED_ON = re.compile(r"EditInfo\(.*?, edited_on=(.*?), edited_by=")
 
 
@@ -43,6 +46,7 @@ class StoredBlock(NamedTuple):
     block_type: str
     fields: dict[str, Any]  # the stored settings this reader uses (display_name, graded)
     edited_on: str  # str() of the edit time, "" if none
+    definition: str  # the definition id as the contents show it ("None" if none)
 
 
 class RecoveredBlock(NamedTuple):
@@ -78,7 +82,12 @@ def _from_json(document: dict[str, Any]) -> StoredBlock | None:
             edited_on = datetime.fromisoformat(edited_on)
         except ValueError:
             return None
-    return StoredBlock(block_type, fields, "" if edited_on is None else str(edited_on))
+    return StoredBlock(
+        block_type,
+        fields,
+        "" if edited_on is None else str(edited_on),
+        str(document.get("definition")),
+    )
 
 
 def _from_repr(contents: str) -> StoredBlock | None:
@@ -104,15 +113,19 @@ def _from_repr(contents: str) -> StoredBlock | None:
                     return None
         edited = _EDITED_ON.search(contents, match.end())
         edited_on = "" if edited is None or edited.group(1) == "None" else edited.group(1)
-        return StoredBlock(match.group(1), fields, edited_on)
+        definition = _DEFINITION.match(contents, match.end())
+        if definition is None:
+            return None
+        return StoredBlock(match.group(1), fields, edited_on, definition.group(1))
     return None
 
 
 class Recovery:
     """Maps the error blocks of one course back; warns once for those it cannot."""
 
-    def __init__(self, course_key: Any) -> None:
+    def __init__(self, course_key: Any, definitions: Definitions | None = None) -> None:
         self.course_key = course_key
+        self.definitions = definitions
         self.unmapped = 0
 
     def children(self, parent: Any, kids: list[Any]) -> list[Any]:
@@ -139,7 +152,7 @@ class Recovery:
             if key.block_type != stored.block_type:
                 mapped.append(self._unmapped(kid))
                 continue
-            recovered = _recovered(parent, key, stored)
+            recovered = _recovered(parent, key, stored, self.definitions)
             position += recovered is not None
             mapped.append(self._unmapped(kid) if recovered is None else recovered)
         return mapped
@@ -156,13 +169,42 @@ class Recovery:
         return kid
 
 
-def _recovered(parent: Any, key: Any, stored: StoredBlock) -> RecoveredBlock | None:
+Definitions = Callable[[list[Any]], dict[Any, dict[str, Any]]]
+
+
+def definition_ids(shown: str) -> list[Any]:
+    """The ids a definition shown as ``shown`` in a repr may be stored under: the text itself
+    and, when it is one, the ``ObjectId`` it prints (split's definition ids; bson comes with
+    edx-opaque-keys)."""
+    from bson import ObjectId
+
+    return [shown, ObjectId(shown)] if ObjectId.is_valid(shown) else [shown]
+
+
+def _content_name(stored: StoredBlock, definitions: Definitions | None) -> Any:
+    """The content-scoped ``display_name`` in the definition of ``stored``, or _MISSING."""
+    if definitions is None or stored.definition == "None":
+        raise structure.Declined("no definition to read a content-scoped name from")
+    ids = definition_ids(stored.definition)
+    documents = definitions(ids)
+    for definition_id in ids:
+        if definition_id in documents:
+            return documents[definition_id].get("display_name", _MISSING)
+    raise structure.Declined(f"definition {stored.definition} not found")
+
+
+def _recovered(
+    parent: Any, key: Any, stored: StoredBlock, definitions: Definitions | None
+) -> RecoveredBlock | None:
     """The row values of the failed block ``key``, resolved as the structure reader does."""
     try:
         facts = structure.BlockClasses(lambda: parent.runtime).facts(stored.block_type)
         if facts.name_in_definition:
-            raise structure.Declined("a content-scoped name is in the definition")
-        name = stored.fields.get("display_name", facts.name_default)
+            name = _content_name(stored, definitions)
+            if name is _MISSING:
+                name = facts.name_default
+        else:
+            name = stored.fields.get("display_name", facts.name_default)
         display_name = structure.display_name_of(key.block_type, key.block_id, name, facts)
     except Exception:  # a class that cannot be read: keep the error block
         return None

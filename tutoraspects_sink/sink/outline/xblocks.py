@@ -49,7 +49,9 @@ def location_prefix(course_key: Any) -> str | None:
 
 
 def walk_outline(
-    course: Any, location_of: Callable[[Any], str] = _location
+    course: Any,
+    location_of: Callable[[Any], str] = _location,
+    recovery: broken.Recovery | None = None,
 ) -> Iterator[tuple[Any, str, str]]:
     """Yield (block, location, parent location) depth-first, pre-order, in course order.
 
@@ -59,7 +61,8 @@ def walk_outline(
     ``error`` block) is yielded as the block it stands for where that can be told (see
     ``broken``).
     """
-    recovery = broken.Recovery(course.location.course_key)
+    if recovery is None:
+        recovery = broken.Recovery(course.location.course_key)
     stack: list[tuple[Any, str]] = [(course, "")]
     while stack:
         block, parent = stack.pop()
@@ -89,7 +92,13 @@ def read(course_key: Any, store: Any) -> list[OutlineBlock] | None:
     location_of = location_formatter(course_key)
     blocks = [
         outline_block(block, location, parent, detached=False)
-        for block, location, parent in walk_outline(course, location_of)
+        for block, location, parent in walk_outline(
+            course,
+            location_of,
+            broken.Recovery(
+                course_key, lambda ids: edx_platform.block_definitions(store, course_key, ids)
+            ),
+        )
     ]
     # Tabs, about and info pages are in no outline. A callable criterion is the one form
     # every modulestore's get_items accepts.
