@@ -8,12 +8,21 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from factories import (
+    assert_tagging_views_equal_the_database,
+    current_tagging_rows,
+    make_skills,
+    tagging_rows,
+)
+from hypothesis import given
+from hypothesis import strategies as st
 from openedx_events.content_authoring.data import ContentObjectChangedData
 from openedx_events.content_authoring.signals import CONTENT_OBJECT_ASSOCIATIONS_CHANGED
 from openedx_tagging import api
-from openedx_tagging.models import ObjectTag, Tag, Taxonomy
+from openedx_tagging.models import ObjectTag, Tag
 
 from tutoraspects_sink import catalog
+from tutoraspects_sink.catalog.values import lineage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,48 +30,20 @@ BLOCK = "block-v1:TagX+T1+2026+type@video+block@{}"
 
 
 def expected(name: str) -> list[tuple[Any, ...]]:
-    """What the database holds, in the sink's columns, computed from the models themselves
-    (their own get_lineage(), not the sink's conversions)."""
-    if name == "taxonomy":
-        return sorted(
-            (t.id, t.name, t.description, t.enabled, t.allow_multiple, t.allow_free_text,
-             t.visible_to_authors, t.export_id, t.read_only)
-            for t in Taxonomy.objects.all()
-        )  # fmt: skip
-    if name == "tag":
-        return sorted(
-            (t.id, t.taxonomy_id or 0, t.parent_id or 0, t.value, t.external_id,
-             json.dumps(t.get_lineage()), t.depth)
-            for t in Tag.objects.all()
-        )  # fmt: skip
-    return sorted(
-        (o.id, o.object_id, o.taxonomy_id or 0, o.tag_id or 0, o._value, o._export_id,
-         json.dumps(o.get_lineage()))
-        for o in ObjectTag.objects.select_related("tag")
-    )  # fmt: skip
+    return tagging_rows(name)
 
 
 def current(sink, name: str) -> list[tuple[Any, ...]]:
-    columns = ", ".join(f"`{column.name}`" for column in catalog.get(name).columns)
-    return sorted(sink.rows(f"SELECT {columns} FROM {{db}}.current_{name}"))
+    return current_tagging_rows(sink, name)
 
 
 def assert_views_equal_the_database(sink) -> None:
-    for name in ("taxonomy", "tag", "object_tag"):
-        assert current(sink, name) == expected(name), name
+    assert_tagging_views_equal_the_database(sink)
 
 
 @pytest.fixture
 def skills(sink):
-    """A three-level taxonomy: Science > Physics > Optics, Science > Chemistry, Arts."""
-    with transaction.atomic():
-        taxonomy = api.create_taxonomy("Skills", description="What a block teaches")
-        api.add_tag_to_taxonomy(taxonomy, "Science")
-        api.add_tag_to_taxonomy(taxonomy, "Physics", parent_tag_value="Science")
-        api.add_tag_to_taxonomy(taxonomy, "Optics", parent_tag_value="Physics")
-        api.add_tag_to_taxonomy(taxonomy, "Chemistry", parent_tag_value="Science")
-        api.add_tag_to_taxonomy(taxonomy, "Arts", external_id="arts-01")
-    return taxonomy
+    return make_skills()
 
 
 def test_create_tag_rename_move_and_delete(sink, skills):
@@ -157,3 +138,18 @@ def test_disabled_tag_sinks_write_nothing(sink, settings):
         api.add_tag_to_taxonomy(taxonomy, "Silent")
         api.tag_object(BLOCK.format("q"), taxonomy, ["Silent"])
     assert [sink.count(name) for name in ("taxonomy", "tag", "object_tag")] == [0, 0, 0]
+
+
+@given(st.text())
+def test_lineage_of_any_stored_value_is_what_the_model_itself_gives(stored):
+    # The oracle is openedx_tagging's own Tag.get_lineage(), whatever the column holds.
+    assert lineage(stored) == json.dumps(Tag(lineage=stored).get_lineage())
+
+
+@given(
+    st.lists(st.text(st.characters(exclude_characters="\t"), min_size=1), min_size=1, max_size=6)
+)
+def test_lineage_lists_the_values_from_the_root(values):
+    # Values are never empty (openedx_tagging strips them and refuses TABs).
+    assert json.loads(lineage("".join(f"{value}\t" for value in values))) == values
+    assert json.loads(lineage(None, values[0])) == values[:1]

@@ -18,6 +18,7 @@ from itertools import compress
 from typing import Any
 
 from tutoraspects_sink.catalog import ModelSink
+from tutoraspects_sink.catalog.declarations import TOMBSTONE_COLUMN
 from tutoraspects_sink.clickhouse.connection import quote_identifier
 
 from ..dumpers import DumpStamp
@@ -34,7 +35,8 @@ from .snapshot import Snapshot
 def tables(dumper: ModelRowsDumper) -> dict[str, list[str]]:
     """The ClickHouse tables and columns the backfill of a model sink needs."""
     sink = dumper.declaration
-    return {sink.table: [*sink.column_names, sink.merge_column]}
+    (table,) = sink.tables
+    return {sink.table: [*table.columns, sink.merge_column]}
 
 
 def _source(dumper: ModelRowsDumper, run: Run) -> tuple[Any, list[Any], Any]:
@@ -75,6 +77,8 @@ def _snapshot(dumper: ModelRowsDumper, run: Run, ids: list[Any], start: Any) -> 
     if start is not None and sink.backfill.order[0] == "pk":
         conditions.append(f"{merge} > {{start:Int64}}")
         parameters["start"] = start
+    if sink.tombstones:
+        conditions.append(f"NOT {quote_identifier(TOMBSTONE_COLUMN)}")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     digest = fingerprint.sql([column.name for column in sink.columns])
     query = (
@@ -105,6 +109,19 @@ class _Pass:
     inserter: TableInserter | None
     pipeline: Pipeline
     remaining: int | None
+    compare: bool = True  # skip what ClickHouse has up to date (not with --force)
+    tombstones: TableInserter | None = None
+    skip: frozenset[Any] = frozenset()  # --ids-to-skip: never marked deleted either
+
+    def mark_deleted(self, keys: list[int]) -> None:
+        """Mark deleted the objects ClickHouse holds that the source no longer has."""
+        keys = [key for key in keys if key not in self.skip]
+        if not keys:
+            return
+        self.run.counts.deleted += len(keys)
+        if self.tombstones is not None:
+            job = partial(self.tombstones.insert, [keys, [True] * len(keys)], DumpStamp.new())
+            self.pipeline.submit(job, 0)
 
     def take(self, page: list[Sequence[Any]]) -> bool:
         """Compare one page with ClickHouse and send what is stale; False once the limit is
@@ -113,6 +130,11 @@ class _Pass:
         columns, extras = self.plan.split(page)
         count = len(extras[0])
         keep = self.snapshot.stale(extras[0], columns) if self.snapshot is not None else None
+        if not self.compare:
+            keep = None
+        if self.snapshot is not None and self.snapshot.absent:
+            self.mark_deleted(self.snapshot.absent)
+            self.snapshot.absent = []
         wanted = count if keep is None else sum(keep)
         if wanted == count:
             keep = None  # all of them: no need to filter the columns
@@ -151,28 +173,54 @@ def backfill(dumper: ModelRowsDumper, run: Run) -> None:
     plan = ReadPlan.for_sink(sink, dumper.model)
     queryset, ids, start = _source(dumper, run)
     run.progress.total = len(ids) or keyset.estimated_rows(dumper.model)
+    # A sink keeping tombstones is exact both ways: what the source lacks is marked deleted
+    # (its merge key is its own key: one current row per key).
+    exact = sink.tombstones and sink.merge_column == sink.key_column
     with contextlib.ExitStack() as stack:
         snapshot = None
-        if not options.force:
+        if not options.force or exact:
             snapshot = stack.enter_context(_snapshot(dumper, run, ids, start))
+            snapshot.track_absent = exact
             run.note(f"{sink.name}: ClickHouse holds {snapshot.count:,} current rows")
-        inserter = None
+        inserter = tombstones = None
         if not options.dry_run:
             names = [column.name for column in sink.columns]
             inserter = TableInserter(run.target, sink.table, names, stamped=True)
+            if exact:
+                marks = [sink.key_column, TOMBSTONE_COLUMN]
+                tombstones = TableInserter(run.target, sink.table, marks, stamped=True)
         run.pipeline = pipeline = stack.enter_context(Pipeline())
-        step = _Pass(sink, run, plan, snapshot, inserter, pipeline, options.limit)
+        step = _Pass(
+            sink, run, plan, snapshot, inserter, pipeline, options.limit,
+            compare=not options.force, tombstones=tombstones, skip=_skipped(dumper, run),
+        )  # fmt: skip
         pages = keyset.pages(
             plan.queryset(queryset), sink.backfill.order, plan.fields, options.batch_size
         )
+        ended = True
         for page in pages:
             if not step.take(page):
+                ended = False
                 break
             del page
             if run.stop.wait(options.sleep_time):
                 run.interrupted = True
+                ended = False
                 break
+        if ended and snapshot is not None and exact:
+            step.mark_deleted(snapshot.rest())
         pipeline.close()
+
+
+def _skipped(dumper: ModelRowsDumper, run: Run) -> frozenset[Any]:
+    """The keys of ``--ids-to-skip``, typed."""
+    if not run.options.ids_to_skip:
+        return frozenset()
+    sink = dumper.declaration
+    key = field_of(dumper.model, sink.key_field)
+    return frozenset(
+        typed_keys(run.options.ids_to_skip, key.to_python, f"{sink.name} key", "--ids-to-skip")
+    )
 
 
 def _first(keep: list[bool], count: int) -> list[bool]:

@@ -26,6 +26,7 @@ class Counts:
     dumped: int = 0
     skipped: int = 0
     failed: int = 0
+    deleted: int = 0  # objects gone from the source, marked deleted (sinks with tombstones)
     rows: int = 0
     queries: int = 0
     inserts: int = 0
@@ -119,6 +120,8 @@ class Progress:
         rate = counts.rows / elapsed if elapsed > 0 else 0.0
         verb = "would dump" if dry_run else "dumped"
         written = "" if dry_run or counts.rows == counts.dumped else f" ({counts.rows:,} rows)"
+        if counts.deleted:
+            written += f", {'would mark' if dry_run else 'marked'} {counts.deleted:,} deleted"
         speed = "" if dry_run else f", {rate:,.0f} rows/s"
         return (
             f"{self.name}: examined {counts.examined:,}, {verb} {counts.dumped:,}{written}, "

@@ -35,6 +35,11 @@ class Snapshot:
         self._digests: list[bytes] = []
         self._position = 0  # first record of the window that a later page may need
         self._exhausted = False
+        # With track_absent (sinks keeping tombstones, one row per merge key): the keys held
+        # here that the pages passed over lack, for the caller to mark deleted.
+        self.track_absent = False
+        self.absent: list[int] = []
+        self._after = -(1 << 63)  # pages so far covered the keys below this one
 
     @classmethod
     def download(cls, stream: IO[bytes]) -> Snapshot:
@@ -84,11 +89,25 @@ class Snapshot:
         self._position = bisect.bisect_left(self._keys, high, start, end)
         return set(zip(self._keys[start:end], self._digests[start:end], strict=True))
 
+    def rest(self) -> list[int]:
+        """The keys after the last page (every key if there was none): once the source is read
+        to its end, ClickHouse holds them for objects that are gone."""
+        self._read_past((1 << 63) - 1)
+        start = bisect.bisect_left(self._keys, self._after, self._position)
+        self._position = len(self._keys)
+        return sorted(set(self._keys[start:]))
+
     def stale(self, keys: Sequence[int], columns: Sequence[Sequence[Any]]) -> list[bool]:
         """For each row (merge key, converted columns): True if ClickHouse lacks it as it is."""
         if not keys:
             return []
-        known = self.known(keys[0], keys[-1])
+        if self.track_absent:
+            # From just after the previous page: keys in the gap are gone from the source too.
+            known = self.known(min(keys[0], self._after), keys[-1])
+            self.absent += sorted({key for key, _digest in known} - set(keys))
+            self._after = keys[-1] + 1
+        else:
+            known = self.known(keys[0], keys[-1])
         if not known:
             return [True] * len(keys)
         pairs = zip(keys, fingerprint.digests(columns), strict=True)
