@@ -35,8 +35,9 @@ superset: $(VENV)/.installed
 # the upgrade and side-by-side tests start from what it creates. Built once (about 90 s).
 ASPECTS_VENV ?= .venv-aspects
 # Our Tutor plugin goes in too (editable, without dependencies: the Tutor side needs only what
-# Tutor brings), so that both plugins can be enabled in one Tutor.
-$(ASPECTS_VENV)/.installed: devtools/aspects-requirements.txt pyproject.toml
+# Tutor brings), so that both plugins can be enabled in one Tutor. A changed recipe (Makefile)
+# updates the virtualenv in place (seconds).
+$(ASPECTS_VENV)/.installed: devtools/aspects-requirements.txt pyproject.toml Makefile
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; install it or pass PYTHON=/path/to/python3.12"; exit 1; }
 	test -x $(ASPECTS_VENV)/bin/python || $(PYTHON) -m venv $(ASPECTS_VENV)
 	$(ASPECTS_VENV)/bin/pip install --quiet --upgrade pip
