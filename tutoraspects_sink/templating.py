@@ -60,13 +60,24 @@ def python_literal(value: Any) -> str:
     return repr(value)
 
 
+# Characters a YAML double-quoted scalar may not hold as they are: those YAML does not count
+# as printable (DEL, C1 controls, surrogates, U+FFFE/U+FFFF) and the ones YAML 1.1 parsers read
+# as line breaks (NEL, LINE and PARAGRAPH SEPARATOR), which would fold into spaces.
+_YAML_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
 def env_value(value: Any) -> str:
     """Render ``value`` as a quoted YAML string for compose and Kubernetes ``env`` values.
 
-    JSON strings are valid YAML double-quoted scalars. Docker Compose interpolates ``$VAR``
-    and Kubernetes expands ``$(VAR)`` in these values; both read ``$$`` as a literal ``$``.
+    A JSON string is a YAML double-quoted scalar. Characters outside ASCII stay as they are
+    (an emoji written as a JSON surrogate pair would be read back by YAML as two broken
+    halves), except those YAML cannot hold raw, written as ``\\uXXXX``. Docker Compose
+    interpolates ``$VAR`` and Kubernetes expands ``$(VAR)`` in these values; both read ``$$``
+    as a literal ``$``.
     """
-    return json.dumps(str(value)).replace("$", "$$")
+    text = json.dumps(str(value), ensure_ascii=False)
+    text = _YAML_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    return text.replace("$", "$$")
 
 
 def sha256_hex(value: str) -> str:

@@ -129,3 +129,48 @@ def test_external_clickhouse_keeps_only_the_job(external_manifests: Manifests) -
     }
     assert env["ASPECTS_SINK_CLICKHOUSE_URL"] == "https://clickhouse.example.org:8443"
     assert env["ASPECTS_SINK_CLICKHOUSE_CLUSTER_NAME"] == "analytics"
+
+
+# Any character but Jinja's delimiters: non-ASCII, emoji (astral, joined), dollars, quotes.
+EMOJI_PASSWORD = "pässwörd 🎓👩‍🎓 漢字 \U0010fffd $HOME $(id) \"'\\ end"
+
+
+def test_a_password_of_any_character_is_byte_identical_everywhere(make_tutor_root) -> None:
+    """Settings, the compose job and the Kubernetes job get the very same bytes (an emoji
+    used to reach compose and Kubernetes as two broken surrogate halves)."""
+    import ast
+    import json
+
+    root = make_tutor_root(
+        "emoji",
+        "ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD=" + json.dumps(EMOJI_PASSWORD, ensure_ascii=False),
+    )
+    settings = (root.env / "apps/openedx/settings/lms/production.py").read_text(encoding="utf-8")
+    backend = settings[settings.index("EVENT_SINK_CLICKHOUSE_BACKEND_CONFIG = {") :]
+    line = next(line for line in backend.splitlines() if line.strip().startswith('"password":'))
+    assert ast.literal_eval(line.split(":", 1)[1].strip().rstrip(",")) == EMOJI_PASSWORD
+    compose = root.read_yaml("local/docker-compose.jobs.yml")["services"]["aspects-sink-job"]
+    assert compose["environment"]["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"].replace("$$", "$") == (
+        EMOJI_PASSWORD
+    )
+    (container,) = kustomize(root)["Job", "aspects-sink-job"]["spec"]["template"]["spec"][
+        "containers"
+    ]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    assert env["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"].replace("$$", "$") == EMOJI_PASSWORD
+    expected = EMOJI_PASSWORD.encode("utf-8")
+    assert env["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"].replace("$$", "$").encode() == expected
+
+
+def test_no_hash_of_an_external_admin_password_is_rendered(external_root: TutorRoot) -> None:
+    """ASPECTS_SINK_RUN_CLICKHOUSE=false: the admin belongs to another server; no file of the
+    environment holds its password or a hash of it."""
+    import hashlib
+
+    password = external_root.value("ASPECTS_SINK_CLICKHOUSE_ADMIN_PASSWORD")
+    digest = hashlib.sha256(password.encode()).hexdigest()
+    users_file = external_root.env / "plugins/aspects_sink/apps/clickhouse/users.d/aspects-sink.xml"
+    assert users_file.read_text(encoding="utf-8").strip() == ""
+    for path in external_root.env.rglob("*"):
+        if path.is_file():
+            assert digest not in path.read_bytes().decode("utf-8", "replace"), path

@@ -122,7 +122,15 @@ def test_python_literal_refuses_numbers_a_settings_file_cannot_hold(value: float
         templating.python_literal(value)
 
 
-@pytest.mark.parametrize("value", [TRICKY_PASSWORD, "", "a: b # c", "$$(x)", "ünï\n"])
+# Any character but a NUL and Jinja's delimiters, as a generated or chosen password may hold.
+HARD_PASSWORDS = [
+    TRICKY_PASSWORD, "", "a: b # c", "$$(x)", "ünï\n", "pass🎓word👩‍🎓", "tab\tcr\rnul-less",
+    "del\x7f c1\x80\x85\x9f nbsp\xa0", "line\u2028para\u2029", "bom\ufeff end\ufffd",
+    "\U0010fffd astral", '\\" \\u0041 literal escapes',
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", HARD_PASSWORDS)
 def test_env_value_is_one_yaml_string_with_dollars_escaped(value: str) -> None:
     rendered = templating.env_value(value)
     parsed = yaml.safe_load(f"KEY: {rendered}")["KEY"]
