@@ -10,7 +10,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHDB_VERSION := 26.9.0
 
-.PHONY: setup superset aspects test lint typecheck format quickstart dashboards clickhouse services bench bench-publish bench-backfill bench-tracking bench-dashboards clean
+.PHONY: setup superset aspects test lint typecheck format quickstart dashboards clickhouse services bench bench-publish bench-backfill bench-tracking bench-dashboards bench-history clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; install it or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -83,7 +83,7 @@ dashboards: setup
 clickhouse: setup
 	$(BIN)/python -m devtools.embedded_clickhouse --data-dir .clickhouse-data --port 8123
 
-bench: bench-publish bench-backfill bench-tracking bench-cluster bench-dashboards
+bench: bench-publish bench-backfill bench-tracking bench-cluster bench-dashboards bench-history
 
 bench-publish: setup services
 	$(BIN)/python -m benchmarks.course_publish --runs 9
@@ -100,6 +100,9 @@ bench-cluster: setup services
 
 bench-dashboards: setup
 	$(BIN)/python -m benchmarks.dashboards --runs 20
+
+bench-history: setup services
+	$(BIN)/python -m benchmarks.course_history
 
 clean:
 	rm -rf $(VENV) $(ASPECTS_VENV) .clickhouse-data .pytest_cache .mypy_cache .ruff_cache

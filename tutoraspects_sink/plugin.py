@@ -47,6 +47,8 @@ config: dict[str, dict[str, Any]] = {
         "TASK_QUEUE": None,
         "ENABLED_SINKS": list(templating.SINKS),
         "PII_ENABLED": False,
+        # Snapshots of each course ClickHouse keeps (the newest; 0: every one of them).
+        "COURSE_HISTORY_SNAPSHOTS": 3,
         # Tracking events into ClickHouse: an event-tracking backend in the LMS and CMS.
         "TRACKING_ENABLED": False,
         # direct | celery | event_bus (event_bus also runs a consumer service/deployment).

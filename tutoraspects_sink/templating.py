@@ -176,6 +176,9 @@ def _server_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     timeout = get("TIMEOUT_SECS")
     if not (_is_number(timeout, int | float) and 0 < timeout <= MAX_TIMEOUT_SECS):
         yield "TIMEOUT_SECS", f"a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}"
+    snapshots = get("COURSE_HISTORY_SNAPSHOTS")
+    if not (_is_number(snapshots, int) and 0 <= snapshots <= 1_000_000):
+        yield "COURSE_HISTORY_SNAPSHOTS", "a whole number of snapshots, 0 (keep all) or more"
     if not _QUANTITY.match(str(get("CLICKHOUSE_K8S_VOLUME_SIZE"))):
         yield "CLICKHOUSE_K8S_VOLUME_SIZE", 'a Kubernetes quantity such as "10Gi"'
 

@@ -155,6 +155,7 @@ def external_root(make_tutor_root: Callable[..., TutorRoot]) -> TutorRoot:
         "ASPECTS_SINK_CLICKHOUSE_DATABASE=sinks_db",
         "ASPECTS_SINK_CLICKHOUSE_CLUSTER_NAME=analytics",
         "ASPECTS_SINK_TIMEOUT_SECS=2.5",
+        "ASPECTS_SINK_COURSE_HISTORY_SNAPSHOTS=10",
         "ASPECTS_SINK_PII_ENABLED=true",
         "ASPECTS_SINK_ENABLED_SINKS=[course_overviews, user_profile]",
     )

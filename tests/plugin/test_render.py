@@ -81,6 +81,7 @@ def test_settings_hold_exactly_the_configured_values(
         },
         "EVENT_SINK_CLICKHOUSE_PII_MODELS": list(templating.PII_SINKS),
         "ASPECTS_ENABLE_PII": False,
+        "EVENT_SINK_CLICKHOUSE_COURSE_HISTORY_SNAPSHOTS": 3,
         "ASPECTS_ENABLE_STUDIO_IN_CONTEXT_METRICS": True,
         # PII sinks stay off while PII is disabled, even though they are listed as enabled.
         SINK_FLAGS["course_overviews"]: True,
@@ -110,6 +111,7 @@ def test_settings_for_an_external_cluster_with_pii(
         },
         "EVENT_SINK_CLICKHOUSE_PII_MODELS": ["external_id", "user_profile"],
         "ASPECTS_ENABLE_PII": True,
+        "EVENT_SINK_CLICKHOUSE_COURSE_HISTORY_SNAPSHOTS": 10,
         "ASPECTS_ENABLE_STUDIO_IN_CONTEXT_METRICS": True,
         SINK_FLAGS["course_overviews"]: True,
         SINK_FLAGS["course_enrollment"]: False,

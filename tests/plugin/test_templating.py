@@ -55,6 +55,9 @@ def valid_config(**changes: Any) -> dict[str, Any]:
         ({"TIMEOUT_SECS": float("inf")}, "ASPECTS_SINK_TIMEOUT_SECS = inf"),
         ({"TIMEOUT_SECS": float("nan")}, "ASPECTS_SINK_TIMEOUT_SECS = nan"),
         ({"TIMEOUT_SECS": 1e9}, "ASPECTS_SINK_TIMEOUT_SECS = 1000000000.0"),
+        ({"COURSE_HISTORY_SNAPSHOTS": -1}, "ASPECTS_SINK_COURSE_HISTORY_SNAPSHOTS = -1"),
+        ({"COURSE_HISTORY_SNAPSHOTS": 2.5}, "ASPECTS_SINK_COURSE_HISTORY_SNAPSHOTS = 2.5"),
+        ({"COURSE_HISTORY_SNAPSHOTS": "3"}, "ASPECTS_SINK_COURSE_HISTORY_SNAPSHOTS = '3'"),
         ({"PII_ENABLED": "yes"}, "ASPECTS_SINK_PII_ENABLED = 'yes'"),
         ({"TRACKING_TRANSPORT": "kafka"}, "ASPECTS_SINK_TRACKING_TRANSPORT = 'kafka'"),
         ({"TRACKING_ENABLED": "on"}, "ASPECTS_SINK_TRACKING_ENABLED = 'on'"),
@@ -83,6 +86,7 @@ def test_malformed_values_are_refused_in_one_line(changes: dict[str, Any], messa
         },
         {"CLICKHOUSE_HOST": "[fd00::1]", "CLICKHOUSE_K8S_VOLUME_SIZE": "500M"},
         {"CLICKHOUSE_HOST": "my_clickhouse.internal"},
+        {"COURSE_HISTORY_SNAPSHOTS": 0},
     ],
 )
 def test_valid_values_pass(changes: dict[str, Any]) -> None:

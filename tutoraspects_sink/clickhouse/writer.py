@@ -159,17 +159,34 @@ class ClickHouseWriter:
         On a cluster a Distributed table takes no mutations: they go to the local table of
         every shard, ``ON CLUSTER``, or node by node when the cluster lists its nodes' URLs.
         """
+        self._on_every_shard("ALTER TABLE {target} " + action, table, parameters, settings)
+
+    def delete_where(
+        self,
+        table: str,
+        condition: str,
+        parameters: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        """Lightweight ``DELETE FROM <table> WHERE <condition>`` (values bound), where the rows
+        of ``table`` are (as :meth:`mutate`): the rows vanish for every reader at once and are
+        dropped from disk by the next merges, without rewriting the parts that hold them."""
+        self._on_every_shard("DELETE FROM {target} WHERE " + condition, table, parameters, settings)
+
+    def _on_every_shard(
+        self,
+        statement: str,
+        table: str,
+        parameters: dict[str, Any] | None,
+        settings: dict[str, Any] | None,
+    ) -> None:
         cluster = self.settings.cluster
         target = self.qualified(f"{table}_local" if cluster else table)
-        on_cluster = ""
         if cluster and not self.settings.node_urls:
-            on_cluster = f" ON CLUSTER {quote_identifier(cluster)}"
+            target += f" ON CLUSTER {quote_identifier(cluster)}"
+        sql = statement.replace("{target}", target, 1)
         for client in self._node_clients() if self.settings.node_urls else [self.client]:
-            client.command(
-                f"ALTER TABLE {target}{on_cluster} {action}",
-                parameters=parameters,
-                settings=settings,
-            )
+            client.command(sql, parameters=parameters, settings=settings)
 
     def _node_clients(self) -> list[Client]:
         """A client of each node of the cluster (this process's; created on first use)."""

@@ -61,3 +61,9 @@ def task_retry_policy() -> RetryPolicy:
 def task_queue() -> str | None:
     """``EVENT_SINK_CLICKHOUSE_TASK_QUEUE``: the Celery queue of sink tasks (None: default)."""
     return getattr(settings, "EVENT_SINK_CLICKHOUSE_TASK_QUEUE", None) or None
+
+
+def course_history_snapshots() -> int:
+    """``EVENT_SINK_CLICKHOUSE_COURSE_HISTORY_SNAPSHOTS``: how many snapshots of each course
+    ClickHouse keeps (0: all of them)."""
+    return max(0, int(getattr(settings, "EVENT_SINK_CLICKHOUSE_COURSE_HISTORY_SNAPSHOTS", 3)))

@@ -85,6 +85,7 @@ class CourseBatch:
         self.blocks_out = TableInserter(run.target, dumper.blocks_table, BLOCK_COLUMNS)
         self.courses_out = TableInserter(run.target, dumper.course_table, COURSE_COLUMNS)
         self.run = run
+        self.dumper = dumper
         self.blocks: list[tuple[Any, ...]] = []
         self.courses: list[tuple[Any, ...]] = []
         self.objects = 0  # courses of the batch that count as dumped objects
@@ -101,6 +102,9 @@ class CourseBatch:
     def _write(self, blocks: list[tuple[Any, ...]], courses: list[tuple[Any, ...]]) -> None:
         self.blocks_out.insert(list(zip(*blocks, strict=True)))
         self.courses_out.insert(list(zip(*courses, strict=True)))
+        # Then the history of these courses beyond the snapshots kept (one query and two
+        # deletes for the whole batch).
+        self.dumper.trim_history([course[1] for course in courses], self.run.target.writer)
 
     def flush(self) -> None:
         if self.courses and self.run.pipeline is not None:

@@ -10,6 +10,7 @@ is dumped again.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring as quote
 from typing import Any
@@ -19,11 +20,14 @@ from opaque_keys.edx.keys import CourseKey
 from tutoraspects_sink.catalog import CourseSink
 from tutoraspects_sink.catalog.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
 from tutoraspects_sink.catalog.values import iso_datetime, json_value, text
+from tutoraspects_sink.clickhouse import errors
 from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
-from .. import edx_platform
+from .. import conf, edx_platform
 from ..outline import OutlineBlock, paused_garbage_collection, read_published_outline
-from . import Dumper, DumpResult, DumpStamp
+from . import Dumper, DumpResult, DumpStamp, course_history
+
+log = logging.getLogger(__name__)
 
 # Every block row of one dump has its own key (org, course_key, dump_id, location), so the
 # ReplacingMergeTree collapse ClickHouse runs inside each insert can never remove a row:
@@ -108,11 +112,30 @@ class CourseDumper(Dumper[CourseSink]):
         """Write one snapshot of ``course_key``; return the number of rows written (0 if gone)."""
         overview = self.overview(course_key)
         if overview is None:
-            return self.write_deletion(course_key, edx_platform.modulestore(), writer)
-        # Everything a dump allocates (structure, outline, rows, insert columns) is also freed
-        # before the collector is back: it then has no backlog of young objects to scan.
-        with paused_garbage_collection():
-            return self._write_snapshot(overview, writer, catalog)
+            rows = self.write_deletion(course_key, edx_platform.modulestore(), writer)
+        else:
+            # Everything a dump allocates (structure, outline, rows, insert columns) is also
+            # freed before the collector is back: it then has no backlog of young objects.
+            with paused_garbage_collection():
+                rows = self._write_snapshot(overview, writer, catalog)
+        if rows:
+            self.trim_history([str(course_key)], writer)
+        return rows
+
+    def trim_history(self, course_keys: Sequence[str], writer: ClickHouseWriter) -> int:
+        """Delete the snapshots of these courses beyond the newest
+        ``EVENT_SINK_CLICKHOUSE_COURSE_HISTORY_SNAPSHOTS`` (see :mod:`.course_history`)."""
+        keep = conf.course_history_snapshots()
+        try:
+            return course_history.trim(
+                writer, self.course_table, self.blocks_table, course_keys, keep
+            )
+        except Exception as error:  # the dump itself succeeded: the next one trims again
+            log.warning(
+                "Could not delete old snapshots of %d course(s): %s",
+                len(course_keys), errors.describe(error),
+            )  # fmt: skip
+            return 0
 
     def _write_snapshot(
         self, overview: Any, writer: ClickHouseWriter, catalog: Mapping[str, Any] | None

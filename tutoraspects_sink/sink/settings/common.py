@@ -64,6 +64,8 @@ def defaults() -> dict[str, Any]:
         # How course outlines are read on publish: from split's structure document
         # ("structure"), or one XBlock per block ("xblocks", slower, any modulestore).
         "EVENT_SINK_CLICKHOUSE_OUTLINE_READER": "structure",
+        # Snapshots of each course kept in ClickHouse (the newest ones; 0 keeps them all).
+        "EVENT_SINK_CLICKHOUSE_COURSE_HISTORY_SNAPSHOTS": 3,
         # Each sink's own switch (its waffle flag turns it on too).
         **{sink.setting: False for sink in catalog.toggled()},
         **TRACKING_DEFAULTS,
