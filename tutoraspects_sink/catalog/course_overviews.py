@@ -7,7 +7,7 @@ written last, so it marks a complete snapshot; a deleted course gets a last row 
 ``deleted`` and no blocks.
 """
 
-from .declarations import CourseSink, PlatformModel, Table, Trigger
+from .declarations import POST_DELETE, POST_SAVE, CourseSink, PlatformModel, Table, Trigger
 
 COURSE_COLUMNS = (
     "org", "course_key", "display_name", "course_start", "course_end", "enrollment_start",
@@ -37,6 +37,15 @@ SINK = CourseSink(
             "openedx_events.content_authoring.signals.COURSE_CATALOG_INFO_CHANGED",
             key="catalog_info.course_key",
             payload="catalog_info",
+        ),
+        # Each dump carries the tags of the course and of its blocks (as the reference writes
+        # them): tagging or untagging a block re-dumps its course, and so does any change to
+        # an object's tags that openedx_tagging or Studio announce (a tag moved or deleted).
+        Trigger(POST_SAVE, key="instance.object_id", sender="object_tag"),
+        Trigger(POST_DELETE, key="instance.object_id", sender="object_tag"),
+        Trigger(
+            "openedx_events.content_authoring.signals.CONTENT_OBJECT_ASSOCIATIONS_CHANGED",
+            key="content_object.object_id",
         ),
     ),
 )

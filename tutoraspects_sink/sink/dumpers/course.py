@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring as quote
 from typing import Any
 
-from opaque_keys.edx.keys import CourseKey
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey, UsageKey
+from opaque_keys.edx.locator import CourseLocator
 
 from tutoraspects_sink.catalog import CourseSink
 from tutoraspects_sink.catalog.course_overviews import BLOCK_COLUMNS, COURSE_COLUMNS
@@ -23,7 +25,7 @@ from tutoraspects_sink.catalog.values import iso_datetime, json_value, text
 from tutoraspects_sink.clickhouse import errors
 from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
-from .. import conf, edx_platform
+from .. import conf, content_tags, edx_platform
 from ..outline import OutlineBlock, paused_garbage_collection, read_published_outline
 from . import Dumper, DumpResult, DumpStamp, course_history
 
@@ -69,8 +71,9 @@ class CourseDumper(Dumper[CourseSink]):
         """Dump each course, then the CCX courses built on it (when CCX is enabled);
         ``payload`` is catalog data (:meth:`event_payload`) for the first courses."""
         result = DumpResult()
-        for key in keys:
-            course_key = CourseKey.from_string(str(key))
+        courses = dict.fromkeys(course_of(str(key)) for key in keys)  # in order, once each
+        for course_key in filter(None, courses):
+            key = str(course_key)
             result.rows += self.dump_course(course_key, writer, payload)
             result.keys.append(str(key))
             for ccx_key in edx_platform.ccx_course_keys(course_key):
@@ -158,8 +161,9 @@ class CourseDumper(Dumper[CourseSink]):
         outline = read_published_outline(course_key, edx_platform.modulestore())
         if outline is None:
             return None
-        return self.block_rows(course_key, outline, stamp), self.course_row(
-            overview, stamp, catalog
+        tags = content_tags.course_tags(course_key)
+        return self.block_rows(course_key, outline, stamp, tags), self.course_row(
+            overview, stamp, catalog, tags
         )
 
     def write_deletion(self, course_key: Any, store: Any, writer: ClickHouseWriter) -> int:
@@ -187,7 +191,11 @@ class CourseDumper(Dumper[CourseSink]):
         return 1
 
     def block_rows(
-        self, course_key: Any, outline: Sequence[OutlineBlock], stamp: DumpStamp
+        self,
+        course_key: Any,
+        outline: Sequence[OutlineBlock],
+        stamp: DumpStamp,
+        tags: Mapping[str, list[int]] | None = None,
     ) -> list[tuple[Any, ...]]:
         """Number the outline's blocks as dashboards expect and serialize them.
 
@@ -202,6 +210,7 @@ class CourseDumper(Dumper[CourseSink]):
         # The JSON up to "section" depends only on these four values: a handful of kinds.
         json_starts: dict[tuple[str, bool, bool, str], str] = {}
         quoted_parents: dict[str, str] = {}  # siblings share their parent
+        tags = tags or {}  # most blocks have none: "[]"
         numbering = [0, 0, 0]
         # Locations of the sections and subsections met so far: a level's parents.
         levels: tuple[set[str], set[str]] = (set(), set())
@@ -230,19 +239,27 @@ class CourseDumper(Dumper[CourseSink]):
             quoted_parent = quoted_parents.get(parent)
             if quoted_parent is None:
                 quoted_parent = quoted_parents[parent] = quote(parent)
+            block_tags = tags.get(location)
             data = (
                 f'{json_start}{section}, "subsection": {subsection}, "unit": {unit}, '
-                f'"parent": {quoted_parent}}}'
+                f'"parent": {quoted_parent}, '
+                f'"tags": {json.dumps(block_tags) if block_tags else "[]"}}}'
             )
             append((org, course, location, name, data, order, edited_on, dump_id, dumped))
         return rows
 
     def course_row(
-        self, overview: Any, stamp: DumpStamp, catalog: Mapping[str, Any] | None
+        self,
+        overview: Any,
+        stamp: DumpStamp,
+        catalog: Mapping[str, Any] | None,
+        tags: Mapping[str, list[int]] | None = None,
     ) -> tuple[Any, ...]:
         """The overview row; catalog data from COURSE_CATALOG_INFO_CHANGED wins where richer."""
         catalog = catalog or {}
         data = {name: getattr(overview, name, None) for name in COURSE_DATA_FIELDS}
+        # Aspects' dashboard-wide tag filter reads these.
+        data["tags"] = (tags or {}).get(str(overview.id), [])
         if data["lowest_passing_grade"] is not None:  # a number, as the reference writes it
             data["lowest_passing_grade"] = float(data["lowest_passing_grade"])
         data.update(
@@ -269,3 +286,18 @@ class CourseDumper(Dumper[CourseSink]):
             iso_datetime(overview.created), iso_datetime(overview.modified),
             stamp.dump_id, stamp.time_last_dumped,
         )  # fmt: skip
+
+
+def course_of(key: str) -> Any | None:
+    """The course a trigger's key designates: a course key, or the key of a block in a course
+    (a tagged block: its course's dump carries its tags); None for anything else (a library
+    block, a malformed key)."""
+    try:
+        return CourseKey.from_string(key)
+    except InvalidKeyError:
+        pass
+    try:
+        course_key = UsageKey.from_string(key).course_key
+    except (InvalidKeyError, AttributeError, NotImplementedError):
+        return None
+    return course_key if isinstance(course_key, CourseLocator) else None

@@ -1,0 +1,97 @@
+"""Course dumps carry content tags as the reference writes them: a ``tags`` key in each block's
+xblock_data_json and in course_data_json, the ids of the object's tags and of their ancestors,
+kept current when blocks are tagged, tags move or are deleted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import transaction
+from factories import build_course, make_skills, publish_course
+from openedx_events.content_authoring.data import ContentObjectChangedData
+from openedx_events.content_authoring.signals import CONTENT_OBJECT_ASSOCIATIONS_CHANGED
+from openedx_tagging import api
+from openedx_tagging.models import ObjectTag
+
+from tutoraspects_sink.sink.dumpers.course import course_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def expected_tags(object_id: str) -> list[int]:
+    """The reference's get_tags_for_block, over the models: each tag and its parents."""
+    ids = set()
+    for object_tag in api.get_object_tags(object_id):
+        tag = object_tag.tag
+        while tag:
+            ids.add(tag.id)
+            tag = tag.parent
+    return sorted(ids)
+
+
+def dumped_tags(sink, course_key: str) -> dict[str, list[int]]:
+    """Location -> tags of the latest dump's blocks, and the course's under its own key."""
+    (course_data, dump_id), *_ = sink.rows(
+        "SELECT course_data_json, dump_id FROM {db}.current_course_overviews "
+        "WHERE course_key = {c:String}",
+        c=course_key,
+    )
+    blocks = sink.rows(
+        "SELECT location, xblock_data_json FROM {db}.course_blocks WHERE dump_id = {d:UUID}",
+        d=dump_id,
+    )
+    found = {location: json.loads(data)["tags"] for location, data in blocks}
+    found[course_key] = json.loads(course_data)["tags"]
+    return found
+
+
+def test_course_and_block_tags_follow_tagging_moves_and_deletes(sink):
+    spec = build_course("TagC", "C1", "2026", sections=1, subsections=1, units=2)
+    course_key = str(publish_course(spec))
+    untagged = dumped_tags(sink, course_key)
+    assert set(map(tuple, untagged.values())) == {()}  # every block has the key: []
+
+    skills = make_skills()
+    video, problem = spec.find("video")[0], spec.find("problem")[0]
+    video_id, problem_id = str(spec.location(video)), str(spec.location(problem))
+    with transaction.atomic():  # one request tagging three objects: one course dump
+        api.tag_object(video_id, skills, ["Optics", "Arts"])
+        api.tag_object(problem_id, skills, ["Chemistry"])
+        api.tag_object(course_key, skills, ["Science"])
+    tags = dumped_tags(sink, course_key)
+    for object_id in (video_id, problem_id, course_key):
+        assert tags[object_id] == expected_tags(object_id) != []
+    assert len(expected_tags(video_id)) == 4  # Optics, Physics, Science, Arts
+    assert all(tags[location] == [] for location in tags if location not in (
+        video_id, problem_id, course_key))  # fmt: skip
+
+    # Moving Optics under Arts changes the video's ancestors; openedx_tagging announces it
+    # for the objects tagged with Optics.
+    with transaction.atomic():
+        optics = skills.tag_set.get(value="Optics")
+        optics.parent = skills.tag_set.get(value="Arts")
+        optics.save()
+    assert dumped_tags(sink, course_key)[video_id] == expected_tags(video_id)
+
+    with transaction.atomic():
+        api.delete_tags_from_taxonomy(skills, ["Chemistry"], with_subtags=False)
+    assert dumped_tags(sink, course_key)[problem_id] == [] == expected_tags(problem_id)
+
+    with transaction.atomic():
+        skills.enabled = False  # a disabled taxonomy's tags are not shown, nor dumped
+        skills.save()
+        CONTENT_OBJECT_ASSOCIATIONS_CHANGED.send_event(
+            content_object=ContentObjectChangedData(object_id=video_id, changes=["tags"])
+        )
+    assert dumped_tags(sink, course_key)[video_id] == [] == expected_tags(video_id)
+    assert ObjectTag.objects.filter(object_id=video_id).count() == 2
+
+
+def test_keys_of_blocks_name_their_course_and_others_none():
+    course = "course-v1:TagC+C1+2026"
+    assert str(course_of(course)) == course
+    assert str(course_of("block-v1:TagC+C1+2026+type@video+block@v1")) == course
+    for other in ("lb:TagC:lib1:problem:p1", "lib-block-v1:TagC+L1+type@problem+block@p",
+                  "not a key", ""):  # fmt: skip
+        assert course_of(other) is None, other

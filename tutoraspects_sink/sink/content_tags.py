@@ -1,0 +1,71 @@
+"""The content tags of a course and of each of its blocks, as the reference course dump writes
+them: for each object, the ids of the tags applied to it and of all their ancestors (a block
+tagged "Optics" also carries "Physics" and "Science"), sorted; ``[]`` when none.
+
+Read with one query per course, never one per block: the object tags of the course and of
+every block key of it, each with its tag's chain of parents joined in (openedx_tagging keeps
+taxonomies at most six levels deep; a deeper chain costs one more query per level). As
+openedx_tagging's ``get_object_tags`` does, tags of disabled or deleted taxonomies and deleted
+tags are left out; free-text tags have no tag id and add none.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Q
+
+from . import edx_platform
+
+# The tag and its ancestors, read in the same row (TAXONOMY_MAX_DEPTH + 1 levels).
+_CHAIN = ("tag_id", *(f"tag__{'parent__' * level}parent_id" for level in range(5)))
+
+
+def block_key_prefix(course_key: Any) -> str | None:
+    """What every block key of ``course_key`` starts with, or None for a key without that
+    form (old-style ``Org/Course/Run`` and CCX courses carry no tags of their own)."""
+    course = str(course_key)
+    if not course.startswith("course-v1:"):
+        return None
+    return f"block-v1:{course.removeprefix('course-v1:')}+type@"
+
+
+def course_tags(course_key: Any) -> dict[str, list[int]]:
+    """Object id (the course key, block keys) -> sorted tag ids with their ancestors; objects
+    without tags are absent. Empty where the platform has no tagging models."""
+    object_tags = edx_platform.get_model("object_tag")
+    prefix = block_key_prefix(course_key)
+    if object_tags is None or prefix is None:
+        return {}
+    queryset = object_tags.objects.filter(
+        Q(object_id=str(course_key)) | Q(object_id__startswith=prefix),
+        tag__isnull=False,
+        taxonomy__isnull=False,
+        taxonomy__enabled=True,
+    )
+    found: defaultdict[str, set[int]] = defaultdict(set)
+    deeper: dict[int, set[str]] = {}  # ancestors whose own parent was not read yet
+    for object_id, *chain in queryset.values_list("object_id", *_CHAIN):
+        ids = found[object_id]
+        ids.update(tag for tag in chain if tag is not None)
+        if chain[-1] is not None:
+            deeper.setdefault(chain[-1], set()).add(object_id)
+    _add_deeper_ancestors(found, deeper)
+    return {object_id: sorted(ids) for object_id, ids in found.items()}
+
+
+def _add_deeper_ancestors(found: defaultdict[str, set[int]], deeper: dict[int, set[str]]) -> None:
+    """Follow chains longer than one row holds, one query per further level."""
+    tags = edx_platform.get_model("tag")
+    while deeper and tags is not None:
+        parents = dict(tags.objects.filter(pk__in=list(deeper)).values_list("pk", "parent_id"))
+        following: dict[int, set[str]] = {}
+        for tag, objects in deeper.items():
+            parent = parents.get(tag)
+            if parent is None:
+                continue
+            for object_id in objects:
+                found[object_id].add(parent)
+            following.setdefault(parent, set()).update(objects)
+        deeper = following
