@@ -312,6 +312,25 @@ def add_block(
     return block.location
 
 
+def copy_from_library(
+    source_keys: Sequence[BlockUsageLocator],
+    library_content: BlockUsageLocator,
+    *,
+    publish: bool = True,
+    user_id: int = STUDIO_USER,
+) -> list[BlockUsageLocator]:
+    """What a legacy ``library_content`` block does when it syncs with its library: split's
+    ``copy_from_template`` of ``source_keys`` (published blocks of another course standing for
+    the library) as its children; ``publish`` publishes its unit afterwards. The copies' keys."""
+    store = modulestore()
+    sources = [key.for_branch(ModuleStoreEnum.BranchName.published) for key in source_keys]
+    with transaction.atomic(), store.bulk_operations(library_content.course_key):
+        copies = store.copy_from_template(sources, library_content, user_id)
+        if publish:
+            _publish_if_needed(store, library_content, user_id)
+    return copies
+
+
 def delete_block(usage_key: BlockUsageLocator, *, user_id: int = STUDIO_USER) -> None:
     """Delete a block in Studio (``delete_item``: gone from the published outline too)."""
     with transaction.atomic():

@@ -170,13 +170,33 @@ def test_children_missing_from_the_document_are_skipped():
     assert [b.display_name for b in outline(doc)] == ["Empty", "Kept"]
 
 
-def test_library_content_defaults_are_declined():
+def test_template_defaults_answer_what_a_copied_block_does_not_set():
+    # split's BlockData.defaults (copy_from_template): the template's settings, after the
+    # block's own fields; for graded, after the ancestors' fields unless the parent is a
+    # library_content block.
+    library = BlockKey("library_content", "lc")
     doc = document(
-        block("course", "course", children=[BlockKey("problem", "p")]),
-        block("problem", "p", defaults={"display_name": "From the library"}),
-    )
-    with pytest.raises(structure.Declined, match="template defaults"):
-        outline(doc)
+        block("course", "course", graded=True, children=[library, BlockKey("split_test", "ab")]),
+        block("library_content", "lc", children=[BlockKey("problem", "p"), ["vertical", "v"]]),
+        block("problem", "p", defaults={"display_name": "Templated", "graded": False}),
+        block(
+            "vertical", "v", display_name="Own name", children=[["html", "h"]],
+            defaults={"display_name": "Templated unit", "graded": "false"},
+        ),
+        block("html", "h", defaults={"graded": False}),
+        block("split_test", "ab", children=[["problem", "q"]]),
+        block("problem", "q", defaults={"graded": False, "display_name": None}),
+    )  # fmt: skip
+    rows = outline(doc)
+    assert [(b.location.rpartition("@")[2], b.display_name, b.graded) for b in rows] == [
+        ("course", "Empty", True),
+        ("lc", "Randomized Content Block", True),
+        ("p", "Templated", False),
+        ("v", "Own name", False),
+        ("h", "Text", True),
+        ("ab", "Content Experiment", True),
+        ("q", "problem", True),
+    ]
 
 
 class ComputedNameRuntime:

@@ -10,7 +10,14 @@ import logging
 
 import pytest
 from bson import ObjectId
-from factories import add_block, build_course, publish_block, publish_course
+from factories import (
+    add_block,
+    build_course,
+    copy_from_library,
+    publish_block,
+    publish_course,
+    rename_block,
+)
 from mirror_support.failing_blocks import installed as failing_blocks_installed
 from modulestore_mirror.runtime import RUNTIME
 from opaque_keys.edx.locator import CourseLocator
@@ -143,6 +150,53 @@ def test_both_readers_agree_on_a_course_with_every_kind_of_block():
     assert blocks[str(experiment)].completion_mode == "aggregator"
 
 
+def test_library_content_children_keep_their_library_settings_as_split_copies_them():
+    # A legacy library_content block syncs with its library through split's
+    # copy_from_template: each copy's settings are its template's, kept in BlockData.defaults
+    # (its own fields hold only what the course overrides), and a copy directly under the
+    # library_content block takes a templated inherited setting over its ancestors'
+    # (InheritingFieldData.default); deeper copies inherit from their ancestors' own fields.
+    _library, library_unit = first_unit("LIBRARY")
+    named = add_block(library_unit, "problem", "Library problem", fields={"graded": False})
+    blank = add_block(library_unit, "problem", fields={"display_name": " "})
+    unnamed = add_block(library_unit, "problem")
+    poll = add_block(library_unit, "poll", "Library poll")
+    overridden = add_block(library_unit, "html", "Library name")
+    group = add_block(library_unit, "vertical", "Library group", fields={"graded": False})
+    inner = add_block(group, "video", "Inner video", fields={"graded": False})
+    course_key, unit = first_unit("COPIES")
+    library = add_block(unit, "library_content", "Random pick", fields={"graded": True})
+    copies = dict(
+        zip(
+            ("named", "blank", "unnamed", "poll", "overridden", "group"),
+            copy_from_library([named, blank, unnamed, poll, overridden, group], library),
+            strict=True,
+        )
+    )
+    rename_block(copies["overridden"], "Renamed in the course")
+
+    blocks = both_readers(course_key)
+
+    rows = {name: blocks[str(key)] for name, key in copies.items()}
+    assert [row.parent for row in rows.values()] == [str(library)] * 6
+    assert rows["named"].display_name == "Library problem"
+    assert rows["blank"].display_name == "problem"  # ProblemBlock's rule on the template's name
+    assert rows["unnamed"].display_name == "Blank Problem"
+    assert rows["poll"].display_name == "Library poll"  # from the shared definition
+    assert rows["overridden"].display_name == "Renamed in the course"
+    assert rows["group"].display_name == "Library group"
+    assert rows["named"].graded is False  # the template's, not the library_content's
+    assert rows["group"].graded is False
+    assert rows["unnamed"].graded is True  # no template value: inherited
+    inner_copy = next(row for row in blocks.values() if row.parent == str(copies["group"]))
+    assert inner_copy.display_name == "Inner video"
+    # Below the group, the nearest ancestor setting graded in its fields wins over the
+    # template's value, and the group's templated value is not passed down.
+    assert inner_copy.graded is True
+    assert inner_copy.location.endswith(f"+type@video+block@{inner_copy.location[-20:]}")
+    assert str(inner) not in blocks
+
+
 @pytest.fixture
 def failing_blocks():
     with failing_blocks_installed():
@@ -227,6 +281,23 @@ def test_split_definition_ids_are_looked_up_as_the_object_ids_they_print():
     shown = "5f2b3c4d5e6f708192a3b4c5"
     assert broken.definition_ids(shown) == [shown, ObjectId(shown)]
     assert broken.definition_ids("published-branch/poll/x/1") == ["published-branch/poll/x/1"]
+
+
+def test_a_failed_block_copied_from_a_library_is_named_from_its_template(failing_blocks):
+    # The error block's contents show the copy's BlockData: its name and graded in defaults.
+    _library, library_unit = first_unit("BROKENLIB")
+    template = add_failing(library_unit, "failing", "lib_failing", display_name="Broken quiz")
+    graded = add_failing(library_unit, "failing", "lib_graded", graded=False, display_name="G")
+    course_key, unit = first_unit("BROKENCOPIES")
+    library = add_block(unit, "library_content", "Random pick", fields={"graded": True})
+    copy, graded_copy = copy_from_library([template, graded], library)
+    assert published_item(copy).location.block_type == "error"
+
+    blocks = both_readers(course_key)
+
+    assert blocks[str(copy)].display_name == "Broken quiz"
+    assert blocks[str(copy)].graded is True  # inherited: its template does not set it
+    assert blocks[str(graded_copy)].graded is False  # its template's, before its parent's
 
 
 def test_a_failed_block_that_cannot_be_mapped_back_keeps_its_error_row(failing_blocks, caplog):

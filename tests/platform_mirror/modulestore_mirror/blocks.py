@@ -8,6 +8,10 @@ They answer what sinks read from edx-platform blocks, with edx-platform's semant
 * ``children`` (usage keys, containers only), ``get_children()``, ``get_parent()``, ``parent``.
 * Inherited settings (``graded``, ``start``, ``due``, ``visible_to_staff_only``...): the value
   of the nearest ancestor that sets it (see ``xmodule.modulestore.inheritance``).
+* A block copied from a template (``store.copy_from_template``) answers a setting it does not
+  set from its ``defaults`` (split's ``SplitMongoKVS.default``), after the ancestors for an
+  inherited setting, before them when its parent is a ``library_content`` block
+  (``InheritingFieldData.default``).
 * ``display_name``, ``display_name_with_default``, ``has_children`` and ``completion_mode``
   from the block's XBlock class (see ``runtime``), wherever the field is scoped.
 * ``edited_on`` / ``edited_by`` / ``published_on`` / ``subtree_edited_on``: aware datetimes from
@@ -141,9 +145,12 @@ class MirrorBlock:
     def display_name(self) -> str | None:
         if self._pending and "display_name" in self._pending:
             return self._pending["display_name"]
-        return self._s.fields[self._i].get(
-            "display_name", block_class(self.category).fields["display_name"].default
-        )
+        value = self._s.fields[self._i].get("display_name", _MISSING)
+        if value is _MISSING:
+            value = self._s.defaults[self._i].get(
+                "display_name", block_class(self.category).fields["display_name"].default
+            )
+        return value
 
     @display_name.setter
     def display_name(self, value: str | None) -> None:
@@ -233,13 +240,23 @@ class MirrorBlock:
         value = self._own(name)
         if value is not _MISSING:
             return _from_json(name, value)
+        structure, own_defaults = self._s, self._s.defaults[self._i]
         if name in INHERITABLE_FIELD_DEFAULTS:
-            structure, index = self._s, self._s.parents[self._i]
-            while index >= 0:
-                inherited = structure.fields[index].get(name, _MISSING)
-                if inherited is not _MISSING:
-                    return _from_json(name, inherited)
-                index = structure.parents[index]
+            index = structure.parents[self._i]
+            # InheritingFieldData.default: a block copied under a library_content block keeps
+            # its template's value rather than its ancestors'; elsewhere the nearest ancestor
+            # that sets the field (in its fields: defaults are not "set") wins.
+            if not (
+                index >= 0 and structure.types[index] == "library_content" and name in own_defaults
+            ):
+                while index >= 0:
+                    inherited = structure.fields[index].get(name, _MISSING)
+                    if inherited is not _MISSING:
+                        return _from_json(name, inherited)
+                    index = structure.parents[index]
+        if name in own_defaults:  # SplitMongoKVS.default: the template's value, if any
+            return _from_json(name, own_defaults[name])
+        if name in INHERITABLE_FIELD_DEFAULTS:
             return INHERITABLE_FIELD_DEFAULTS[name]
         defaults = FIELD_DEFAULTS.get(self.category, {})
         if name in defaults:

@@ -40,6 +40,7 @@ Writes and signals
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Iterable
@@ -70,6 +71,7 @@ from modulestore_mirror.structure import (
     ReadStructure,
     new_version,
     now_iso,
+    partition_fields,
 )
 
 DRAFT = ModuleStoreEnum.BranchName.draft
@@ -94,6 +96,14 @@ def _serialize_fields(fields: dict[str, Any] | None) -> dict[str, Any]:
             value = value.astimezone(UTC).isoformat()
         result[name] = value
     return result
+
+
+def derived_block_key(source_course: Any, block: tuple[str, str], parent: tuple[str, str]):
+    """The key of the copy of ``block`` (of ``source_course``, branch included) under
+    ``parent``: split's ``derived_key``, a sha1 of the three, so that copying the same block
+    under the same parent again updates the copy instead of adding one."""
+    unique = f"{str(source_course.for_version(None)).encode()}:{block[1]}:{parent[1]}"
+    return (block[0], hashlib.sha1(unique.encode()).hexdigest()[:20])
 
 
 def _value_matches(target: Any, criteria: Any) -> bool:
@@ -666,6 +676,78 @@ class MirrorModuleStore(BranchSettingMixin, BulkOperationsMixin):
             structure.blocks[orphan].children.remove(child)
             self._delete_if_true_orphan(child, structure)
         del structure.blocks[orphan]
+
+    def copy_from_template(self, source_keys, dest_key, user_id, **kwargs) -> list[Any]:
+        """split's ``copy_from_template``: copy the blocks ``source_keys`` (keys naming a branch,
+        of a library or of another course) and their descendants as the children of
+        ``dest_key``, replacing its previous children; what a legacy ``library_content`` block
+        does with the blocks it draws from its library.
+
+        Each copy gets a block id derived from its source and its new parent (the same on every
+        copy), its template's settings as ``defaults`` (problems' ``markdown`` left out), its
+        template's content (split shares the definition), and keeps the settings it overrides
+        itself. Children no longer copied are deleted. Returns the new children's keys."""
+        sources: dict[tuple[Any, str], EditableStructure] = {}
+        for key in source_keys:
+            branch = key.course_key.branch
+            if branch is None:
+                raise ItemNotFoundError("branch is required for all source keys")
+            source_key = (_course_key(key), branch)
+            if source_key not in sources:
+                source = self._read(*source_key)
+                if source is None:
+                    raise ItemNotFoundError(key)
+                sources[source_key] = EditableStructure.from_read(source)
+        course_key = _course_key(dest_key)
+        with self.bulk_operations(course_key):
+            destination = self._editable(course_key, self._map_revision_to_branch(dest_key))
+            parent = (dest_key.block_type, dest_key.block_id)
+            if destination is None or parent not in destination.blocks:
+                raise ItemNotFoundError(dest_key)
+            before = set(destination.subtree(parent)) - {parent}
+            copied = self._copy_from_template(sources, source_keys, destination, parent, user_id)
+            record = destination.blocks[parent]
+            record.edited_on, record.edited_by, record.update_version = (
+                now_iso(), user_id, new_version(),
+            )  # fmt: skip
+            for orphan in before - copied:
+                destination.blocks.pop(orphan, None)
+            return [course_key.make_usage_key(*child) for child in record.children]
+
+    def _copy_from_template(self, sources, source_keys, destination, parent, user_id) -> set:
+        """Copy ``source_keys`` under ``parent`` (recursively); the set of keys copied."""
+        copied: set[tuple[str, str]] = set()
+        children = []
+        for usage_key in source_keys:
+            branch_key = usage_key.course_key
+            source = sources[(_course_key(usage_key), branch_key.branch)]
+            key = (usage_key.block_type, usage_key.block_id)
+            template = source.blocks.get(key)
+            if template is None:
+                raise ItemNotFoundError(usage_key)
+            new_key = derived_block_key(branch_key, key, parent)
+            settings, content = partition_fields(key[0], template.fields)
+            defaults = {name: value for name, value in settings.items() if name != "children"}
+            if key[0] == "problem":
+                defaults.pop("markdown", None)
+            existing = destination.blocks.get(new_key)
+            overrides = {} if existing is None else partition_fields(key[0], existing.fields)[0]
+            destination.blocks[new_key] = BlockRecord(
+                key[0], new_key[1], {**overrides, **content}, [], now_iso(), user_id,
+                new_version(), None, defaults,
+            )  # fmt: skip
+            if template.children:
+                copied |= self._copy_from_template(
+                    sources,
+                    [branch_key.make_usage_key(*child) for child in template.children],
+                    destination,
+                    new_key,
+                    user_id,
+                )
+            copied.add(new_key)
+            children.append(new_key)
+        destination.blocks[parent].children = children
+        return copied
 
     def delete_course(self, course_key, user_id) -> None:
         """Remove the course and send ``course_deleted`` (split: ``_emit_course_deleted_signal``)."""

@@ -5,7 +5,12 @@ Layout (all lists have one entry per block, in *storage order*)::
     {"format": 1, "root": 0,
      "types": [...], "ids": [...], "fields": [{...}, ...], "children": [[3, 4], ...],
      "edited_on": ["2026-01-01T00:00:00+00:00", ...], "edited_by": [...],
-     "update_version": [...], "source_version": [...]}
+     "update_version": [...], "source_version": [...], "defaults": [{...}, ...]}
+
+``defaults`` (optional; empty for every block when absent) are split's ``BlockData.defaults``:
+the settings a block copied from a template (``copy_from_template``, what a legacy
+``library_content`` block does with its library's blocks) falls back to when it does not set
+them itself.
 
 Storage order is the order in which blocks were added to the structure (split keeps the blocks
 of a structure in a dict that new blocks are appended to), *not* the course order: only
@@ -40,6 +45,7 @@ COLUMNS = (
     "edited_by",
     "update_version",
     "source_version",
+    "defaults",
 )
 
 
@@ -64,6 +70,7 @@ class ReadStructure:
         "branch",
         "children",
         "course_key",
+        "defaults",
         "edited_by",
         "edited_on",
         "fields",
@@ -93,6 +100,8 @@ class ReadStructure:
         self.update_version = columns["update_version"]
         self.source_version = columns["source_version"]
         count = len(self.types)
+        # Read-only: one shared empty dict stands for "no defaults" on every block.
+        self.defaults = columns.get("defaults") or [{}] * count
         if parents is None:
             parents = [-1] * count
             for index, kids in enumerate(self.children):
@@ -127,7 +136,8 @@ class ReadStructure:
         ``edited_on``. As split stores them, a block's ``fields`` hold its settings-scoped
         values and ``children`` (as BlockKeys, for classes that have children), while its
         content-scoped values live in its definition (``BlockData.definition`` names it; read
-        with ``store.get_definitions``). Built once per loaded structure, as split caches it
+        with ``store.get_definitions``), and the settings copied from a template in its
+        ``defaults``. Built once per loaded structure, as split caches it
         per bulk operation."""
         if self._document is None:
             keys = [BlockKey(*key) for key in zip(self.types, self.ids, strict=True)]
@@ -137,7 +147,7 @@ class ReadStructure:
                 if block_class(key.type).has_children:  # children join the settings
                     settings = {**settings, "children": [keys[kid] for kid in self.children[index]]}
                 blocks[key] = BlockData(
-                    fields=settings, block_type=key.type, defaults={},
+                    fields=settings, block_type=key.type, defaults=dict(self.defaults[index]),
                     definition=self.definition_id(index),
                     edit_info={
                         "edited_on": datetime.fromisoformat(self.edited_on[index]),
@@ -249,6 +259,7 @@ class BlockRecord:
         "block_id",
         "block_type",
         "children",
+        "defaults",
         "edited_by",
         "edited_on",
         "fields",
@@ -266,6 +277,7 @@ class BlockRecord:
         edited_by,
         update_version,
         source_version=None,
+        defaults=None,
     ):
         self.block_type = block_type
         self.block_id = block_id
@@ -275,6 +287,7 @@ class BlockRecord:
         self.edited_by = edited_by
         self.update_version = update_version
         self.source_version = source_version
+        self.defaults = defaults or {}
 
     @property
     def key(self) -> tuple[str, str]:
@@ -284,6 +297,7 @@ class BlockRecord:
         return BlockRecord(
             self.block_type, self.block_id, json.loads(json.dumps(self.fields)), list(self.children),
             self.edited_on, self.edited_by, self.update_version, self.source_version,
+            json.loads(json.dumps(self.defaults)),
         )  # fmt: skip
 
 
@@ -304,6 +318,7 @@ class EditableStructure:
                 [keys[kid] for kid in structure.children[index]],
                 structure.edited_on[index], structure.edited_by[index],
                 structure.update_version[index], structure.source_version[index],
+                dict(structure.defaults[index]),
             )  # fmt: skip
         return cls(keys[structure.root], blocks)
 
@@ -336,7 +351,7 @@ class EditableStructure:
     def to_columns(self) -> dict[str, Any]:
         position = {key: index for index, key in enumerate(self.blocks)}
         records = list(self.blocks.values())
-        return {
+        columns = {
             "format": FORMAT,
             "root": position[self.root],
             "types": [r.block_type for r in records],
@@ -348,6 +363,9 @@ class EditableStructure:
             "update_version": [r.update_version for r in records],
             "source_version": [r.source_version for r in records],
         }
+        if any(r.defaults for r in records):  # only courses with copied blocks store them
+            columns["defaults"] = [r.defaults for r in records]
+        return columns
 
     def to_json(self) -> str:
         return json.dumps(self.to_columns(), separators=(",", ":"))

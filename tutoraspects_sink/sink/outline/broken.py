@@ -8,11 +8,15 @@ reader maps such a block back before writing its row:
 
 * key: the parent's ``children`` still name the original key, in course order; the error
   block takes the next one whose block type is the one its contents name.
-* block type, settings (``display_name``, ``graded``) and edit time: the error block's
-  ``contents``, split's ``repr(BlockData)`` (``BlockData`` is not JSON-encodable, so
-  ``ErrorBlock.from_json`` falls back to its repr), parsed once per error block.
+* block type, settings (``display_name``, ``graded``, and those a block copied from a template
+  falls back to, its ``defaults``) and edit time: the error block's ``contents``, split's
+  ``repr(BlockData)`` (``BlockData`` is not JSON-encodable, so ``ErrorBlock.from_json`` falls
+  back to its repr), parsed once per error block.
 * name, graded default and completion mode: as the structure reader resolves them, from the
-  original block type's class; a content-scoped name (xblock-poll's) from the definition the
+  original block type's class (a templated ``graded`` counts only directly under a
+  ``library_content`` block, where split takes it before the ancestors'; elsewhere the
+  parent's value is taken, as an XBlock cannot tell an ancestor's own value from a templated
+  one); a content-scoped name (xblock-poll's) from the definition the
   contents name, read as the structure reader reads definitions (one read per such block).
 
 A block that cannot be mapped back (contents of another form, a definition that cannot be
@@ -36,7 +40,10 @@ log = logging.getLogger(__name__)
 
 # In ``repr(BlockData)``, what follows the fields dict: the block type and the definition.
 _AFTER_FIELDS = re.compile(r", block_type=([\w.-]+), definition=")
-_DEFINITION = re.compile(r"(.*?), definition_loaded=")
+_DEFINITION = re.compile(r"(.*?), definition_loaded=\w+, defaults=")
+_AFTER_DEFAULTS = re.compile(r", asides=")
+# The stored settings the outline reads.
+_SETTINGS = frozenset({"display_name", "graded"})
 _EDITED_ON = re.compile(r"EditInfo\(.*?, edited_on=(.*?), edited_by=")
 
 
@@ -47,6 +54,7 @@ class StoredBlock(NamedTuple):
     fields: dict[str, Any]  # the stored settings this reader uses (display_name, graded)
     edited_on: str  # str() of the edit time, "" if none
     definition: str  # the definition id as the contents show it ("None" if none)
+    defaults: dict[str, Any]  # the same settings copied from a template, if any
 
 
 class RecoveredBlock(NamedTuple):
@@ -82,42 +90,56 @@ def _from_json(document: dict[str, Any]) -> StoredBlock | None:
             edited_on = datetime.fromisoformat(edited_on)
         except ValueError:
             return None
+    defaults = document.get("defaults") or {}
     return StoredBlock(
         block_type,
         fields,
         "" if edited_on is None else str(edited_on),
         str(document.get("definition")),
+        defaults if isinstance(defaults, dict) else {},
     )
 
 
 def _from_repr(contents: str) -> StoredBlock | None:
-    """``repr(BlockData)``: ``BlockData(fields={...}, block_type=T, definition=...)``. The
-    fields dict ends at the first ``, block_type=`` after which the text before it parses as a
-    dict (a name may contain that text too); only its literal values are read."""
+    """``repr(BlockData)``: ``BlockData(fields={...}, block_type=T, definition=D,
+    definition_loaded=B, defaults={...}, asides=...)``. Each dict ends at the first text that
+    may follow it (``, block_type=``, ``, asides=``) before which it parses as a dict (a name
+    may contain that text too); only the literal values of the settings read are kept."""
     prefix = "BlockData(fields="
     if not contents.startswith(prefix):
         return None
-    for match in _AFTER_FIELDS.finditer(contents, len(prefix)):
+    fields, after_fields = _dict_before(contents, len(prefix), _AFTER_FIELDS)
+    definition = None if fields is None else _DEFINITION.match(contents, after_fields.end())
+    if definition is None:
+        return None
+    defaults, after_defaults = _dict_before(contents, definition.end(), _AFTER_DEFAULTS)
+    if defaults is None:
+        return None
+    edited = _EDITED_ON.search(contents, after_defaults.end())
+    edited_on = "" if edited is None or edited.group(1) == "None" else edited.group(1)
+    return StoredBlock(after_fields.group(1), fields, edited_on, definition.group(1), defaults)
+
+
+def _dict_before(contents: str, start: int, end: re.Pattern[str]) -> tuple[Any, Any]:
+    """The settings read of the dict that starts at ``start`` and ends where ``end`` matches,
+    with that match; (None, None) when no such dict is there or a value read is not a
+    literal."""
+    for match in end.finditer(contents, start):
         try:
-            tree = ast.parse(contents[len(prefix) : match.start()], mode="eval").body
+            tree = ast.parse(contents[start : match.start()], mode="eval").body
         except SyntaxError:
             continue
         if not isinstance(tree, ast.Dict):
             continue
-        fields = {}
+        settings = {}
         for key, value in zip(tree.keys, tree.values, strict=True):
-            if isinstance(key, ast.Constant) and key.value in {"display_name", "graded"}:
+            if isinstance(key, ast.Constant) and key.value in _SETTINGS:
                 try:
-                    fields[key.value] = ast.literal_eval(value)
+                    settings[key.value] = ast.literal_eval(value)
                 except ValueError:
-                    return None
-        edited = _EDITED_ON.search(contents, match.end())
-        edited_on = "" if edited is None or edited.group(1) == "None" else edited.group(1)
-        definition = _DEFINITION.match(contents, match.end())
-        if definition is None:
-            return None
-        return StoredBlock(match.group(1), fields, edited_on, definition.group(1))
-    return None
+                    return None, None
+        return settings, match
+    return None, None
 
 
 class Recovery:
@@ -202,13 +224,17 @@ def _recovered(
         if facts.name_in_definition:
             name = _content_name(stored, definitions)
             if name is _MISSING:
-                name = facts.name_default
+                name = stored.defaults.get("display_name", facts.name_default)
         else:
-            name = stored.fields.get("display_name", facts.name_default)
+            name = stored.fields.get(
+                "display_name", stored.defaults.get("display_name", facts.name_default)
+            )
         display_name = structure.display_name_of(key.block_type, key.block_id, name, facts)
     except Exception:  # a class that cannot be read: keep the error block
         return None
     graded = stored.fields.get("graded", _MISSING)
+    if graded is _MISSING and parent.location.block_type == "library_content":
+        graded = stored.defaults.get("graded", _MISSING)  # its template's, before its parent's
     return RecoveredBlock(
         key,
         display_name,

@@ -8,23 +8,29 @@ course slow; reading the document costs one pass over it.
 
 The values are resolved as split's runtime resolves them for an XBlock:
 
-* ``display_name``: the block's own value, else its class's default, read where split keeps
-  it: a settings-scoped field in the block's ``fields``, a content-scoped one (an XBlock that
-  declares ``display_name`` without a scope, as xblock-poll does) in the block's definition,
-  fetched once for all such blocks of the course. Then ``display_name_with_default``: None
+* ``display_name``: the block's own value, else its template's, else its class's default,
+  read where split keeps it: a settings-scoped field in the block's ``fields``, a
+  content-scoped one (an XBlock that declares ``display_name`` without a scope, as xblock-poll
+  does) in the block's definition, fetched once for all such blocks of the course. A block
+  copied from a template (the children a legacy ``library_content`` block copies from its
+  library with ``copy_from_template``) keeps its template's settings in ``defaults``: split's
+  ``SplitMongoKVS.default`` answers from there what the block does not set itself. Then
+  ``display_name_with_default``: None
   becomes the block id with ``_`` as spaces, unless the class has a rule of its own
   (``ProblemBlock``: a blank name becomes the block type), which is then applied.
 * ``graded`` (inherited, ``InheritanceMixin``): the block's own value, else that of the
-  nearest ancestor that sets it, else the class default.
+  nearest ancestor that sets it in its ``fields`` (a templated value is not "set" and is not
+  passed down), else its template's, else the class default; a block directly under a
+  ``library_content`` block takes its template's value before its ancestors'
+  (``InheritingFieldData.default``).
 * ``completion_mode``: a class attribute, "" when the class does not define one.
 
 The classes come from the course's runtime (``load_block_type`` + ``mixologist.mix``), once
 per block type. The reader declines — and the XBlock reader takes over — whenever that model
 may not hold: a CCX course, a modulestore without split's ``_lookup_course``, a block type
-whose ``display_name`` is not a plain field, blocks with template defaults (library content,
-whose resolution rules differ), a class whose naming rule needs more than the block's name and
-key, or any error while reading the document. Each kind of
-decline but CCX is logged once per process.
+whose ``display_name`` is not a plain field, a class whose naming rule needs more than the
+block's name and key, or any error while reading the document. Each kind of decline but CCX is
+logged once per process.
 """
 
 from __future__ import annotations
@@ -168,7 +174,7 @@ def outline_from_structure(
         raise Declined("course key of an unknown form")
     blocks = structure["blocks"]
     outline: list[OutlineBlock] = []
-    named_later: list[tuple[int, Any, ClassFacts, Any]] = []
+    named_later: list[NamedLater] = []
     _resolve([(structure["root"], "", _MISSING)], blocks, classes, prefix, outline, named_later)
     detached_types = edx_platform.detached_block_types()
     detached = [(key, "", _MISSING) for key in reversed(blocks) if key[0] in detached_types]
@@ -178,19 +184,27 @@ def outline_from_structure(
     return outline
 
 
+class NamedLater(NamedTuple):
+    """A block named once the outline is read: from its definition, or by its class's rule."""
+
+    position: int  # in the outline
+    definition: Any
+    facts: ClassFacts
+    name: Any  # _MISSING: the one its definition holds
+    fallback: Any  # the name when its definition holds none: its template's or its class's
+
+
 def _name_from_definitions(
-    outline: list[OutlineBlock],
-    named_later: list[tuple[int, Any, ClassFacts, Any]],
-    definitions: Definitions,
+    outline: list[OutlineBlock], named_later: list[NamedLater], definitions: Definitions
 ) -> None:
     """Name the blocks listed by ``_resolve``: a content-scoped name is the one their
-    definition holds (one read for all of them), else their class's default; then their
-    class's own ``display_name_with_default`` rule, if any, applies."""
-    wanted = [definition for _, definition, _, name in named_later if name is _MISSING]
+    definition holds (one read for all of them), else their template's or class's default;
+    then their class's own ``display_name_with_default`` rule, if any, applies."""
+    wanted = [later.definition for later in named_later if later.name is _MISSING]
     contents = definitions(wanted) if wanted else {}
-    for position, definition, facts, name in named_later:
+    for position, definition, facts, name, fallback in named_later:
         if name is _MISSING:
-            name = (contents.get(definition) or {}).get("display_name", facts.name_default)
+            name = (contents.get(definition) or {}).get("display_name", fallback)
         row = outline[position]
         outline[position] = row._replace(display_name=_display_name(row, name, facts))
 
@@ -217,7 +231,7 @@ def _resolve(  # noqa: PLR0917 - the state of one pass, kept in locals for speed
     classes: BlockClasses,
     prefix: str,
     outline: list[OutlineBlock],
-    named_later: list[tuple[int, Any, ClassFacts, Any]],
+    named_later: list[NamedLater],
     detached: bool = False,
 ) -> None:
     """Append the blocks of ``stack`` (key, parent location, graded set by the nearest
@@ -238,27 +252,30 @@ def _resolve(  # noqa: PLR0917 - the state of one pass, kept in locals for speed
             data = blocks.get(key)
         if data is None:
             continue
-        if data.defaults:
-            raise Declined("blocks with template defaults (library content)")
         block_type, block_id = key
         facts = known.get(block_type) or facts_of(block_type)
         fields = data.fields
-        display_name = fields.get("display_name", facts.name_default)
-        graded = fields.get("graded", inherited)
+        graded = shown_graded = fields.get("graded", inherited)  # what children inherit
+        if data.defaults:  # a copy of a template block: its settings are the fallback
+            display_name, shown_graded = _templated(data, parent, graded, facts)
+        else:
+            display_name = fields.get("display_name", facts.name_default)
         edited_on = data.edit_info.edited_on
         location = f"{prefix}{block_type}+block@{block_id}"
         if facts.name_in_definition or facts.name_rule is not None:
-            # (position, definition, facts, name if known already)
-            named_later.append((
+            named_later.append(NamedLater(
                 len(outline), data.definition, facts,
                 _MISSING if facts.name_in_definition else display_name,
+                data.defaults.get("display_name", facts.name_default),
             ))  # fmt: skip
         append(OutlineBlock(
             block_type,
             location,
             parent,
             block_id.replace("_", " ") if display_name is None else display_name,
-            facts.graded_default if graded is _MISSING else graded is True or boolean(graded),
+            facts.graded_default
+            if shown_graded is _MISSING
+            else shown_graded is True or boolean(shown_graded),
             facts.completion_mode,
             "" if edited_on is None else str(edited_on),
             detached,
@@ -266,6 +283,21 @@ def _resolve(  # noqa: PLR0917 - the state of one pass, kept in locals for speed
         children = None if detached else fields.get("children")
         if children:
             stack.extend(zip(reversed(children), repeat(location), repeat(graded)))
+
+
+def _templated(data: Any, parent: str, graded: Any, facts: ClassFacts) -> tuple[Any, Any]:
+    """``display_name`` and ``graded`` of a block copied from a template, whose ``defaults``
+    hold the template's settings: split answers from them what the block does not set itself,
+    after its ancestors for ``graded``, unless its parent is a ``library_content`` block."""
+    fields, defaults = data.fields, data.defaults
+    display_name = fields.get("display_name", defaults.get("display_name", facts.name_default))
+    under_library = parent.rpartition("+type@")[2].startswith(_LIBRARY_CONTENT)
+    if "graded" in defaults and "graded" not in fields and (graded is _MISSING or under_library):
+        graded = defaults["graded"]
+    return display_name, graded
+
+
+_LIBRARY_CONTENT = "library_content+block@"
 
 
 def boolean(value: Any) -> bool:
