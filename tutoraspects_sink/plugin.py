@@ -12,7 +12,7 @@ from typing import Any
 import importlib_resources
 from tutor import hooks
 
-from . import bundle, catalog, dashboards, do_commands, templating
+from . import bundle, catalog, dashboards, do_commands, limits, templating
 from .__about__ import __version__
 from .sink.embedding import sdk
 
@@ -53,6 +53,15 @@ config: dict[str, dict[str, Any]] = {
         "TRACKING_ENABLED": False,
         # direct | celery | event_bus (event_bus also runs a consumer service/deployment).
         "TRACKING_TRANSPORT": "celery",
+        # Bytes of tracking events one process holds while its next hop (ClickHouse, the
+        # broker, Redis) is slow or away; events beyond are dropped and counted.
+        "TRACKING_MAX_BUFFERED_BYTES": limits.DEFAULT_TRACKING_MAX_BUFFERED_BYTES,
+        # Bytes of one batch (an insert, a Celery message, an XADD round trip): keep it well
+        # under the broker's own limit (RabbitMQ max_message_size, Redis proto-max-bulk-len).
+        "TRACKING_MAX_MESSAGE_BYTES": limits.DEFAULT_TRACKING_MAX_MESSAGE_BYTES,
+        # Bytes of one event: a bigger one is set aside (quarantine table, or the event_bus
+        # dead-letter stream) with its id and the reason.
+        "TRACKING_MAX_EVENT_BYTES": limits.DEFAULT_TRACKING_MAX_EVENT_BYTES,
         # Dashboards. true: run a Superset of our own (its own host through Tutor's web proxy).
         # false: import the assets into an existing Superset (e.g. tutor-contrib-aspects').
         "RUN_SUPERSET": True,

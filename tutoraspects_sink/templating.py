@@ -29,7 +29,7 @@ import jinja2
 from tutor import hooks
 from tutor.exceptions import TutorError
 
-from . import catalog
+from . import catalog, limits
 from .limits import MAX_TIMEOUT_SECS
 from .sink.embedding import sdk
 
@@ -179,8 +179,28 @@ def _server_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     snapshots = get("COURSE_HISTORY_SNAPSHOTS")
     if not (_is_number(snapshots, int) and 0 <= snapshots <= 1_000_000):
         yield "COURSE_HISTORY_SNAPSHOTS", "a whole number of snapshots, 0 (keep all) or more"
+    yield from _tracking_byte_problems(config)
     if not _QUANTITY.match(str(get("CLICKHOUSE_K8S_VOLUME_SIZE"))):
         yield "CLICKHOUSE_K8S_VOLUME_SIZE", 'a Kubernetes quantity such as "10Gi"'
+
+
+def _tracking_byte_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield problems of the tracking byte bounds: whole numbers in range, a message well under
+    the brokers' own limits, each event fitting in a message and each message in the buffer."""
+    get = _getter(config)
+    ranges = {
+        "TRACKING_MAX_EVENT_BYTES": limits.MAX_TRACKING_MESSAGE_BYTES,
+        "TRACKING_MAX_MESSAGE_BYTES": limits.MAX_TRACKING_MESSAGE_BYTES,
+        "TRACKING_MAX_BUFFERED_BYTES": limits.MAX_TRACKING_BUFFERED_BYTES,
+    }
+    for key, high in ranges.items():
+        if not (_is_number(get(key), int) and limits.MIN_TRACKING_BYTES <= get(key) <= high):
+            yield key, f"a whole number of bytes from {limits.MIN_TRACKING_BYTES} to {high}"
+            return
+    keys = list(ranges)
+    for smaller, larger in itertools.pairwise(keys):
+        if get(smaller) > get(larger):
+            yield smaller, f"at most ASPECTS_SINK_{larger} ({get(larger)})"
 
 
 def _naming_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

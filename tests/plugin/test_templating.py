@@ -61,6 +61,40 @@ def valid_config(**changes: Any) -> dict[str, Any]:
         ({"PII_ENABLED": "yes"}, "ASPECTS_SINK_PII_ENABLED = 'yes'"),
         ({"TRACKING_TRANSPORT": "kafka"}, "ASPECTS_SINK_TRACKING_TRANSPORT = 'kafka'"),
         ({"TRACKING_ENABLED": "on"}, "ASPECTS_SINK_TRACKING_ENABLED = 'on'"),
+        (
+            {"TRACKING_MAX_BUFFERED_BYTES": float("inf")},
+            "ASPECTS_SINK_TRACKING_MAX_BUFFERED_BYTES = inf",
+        ),
+        (
+            {"TRACKING_MAX_BUFFERED_BYTES": "64MiB"},
+            "ASPECTS_SINK_TRACKING_MAX_BUFFERED_BYTES = '64MiB'",
+        ),
+        (
+            {"TRACKING_MAX_BUFFERED_BYTES": 2**50},
+            "ASPECTS_SINK_TRACKING_MAX_BUFFERED_BYTES = 1125899906842624",
+        ),
+        ({"TRACKING_MAX_MESSAGE_BYTES": True}, "ASPECTS_SINK_TRACKING_MAX_MESSAGE_BYTES = True"),
+        (
+            {"TRACKING_MAX_MESSAGE_BYTES": 1e6},
+            "ASPECTS_SINK_TRACKING_MAX_MESSAGE_BYTES = 1000000.0",
+        ),
+        (
+            {"TRACKING_MAX_MESSAGE_BYTES": 200 * 2**20},
+            "ASPECTS_SINK_TRACKING_MAX_MESSAGE_BYTES = 209715200 is invalid: expected a whole "
+            "number of bytes from 1024 to 67108864",
+        ),
+        ({"TRACKING_MAX_EVENT_BYTES": 0}, "ASPECTS_SINK_TRACKING_MAX_EVENT_BYTES = 0"),
+        ({"TRACKING_MAX_EVENT_BYTES": -5}, "ASPECTS_SINK_TRACKING_MAX_EVENT_BYTES = -5"),
+        (
+            {"TRACKING_MAX_EVENT_BYTES": 4 * 2**20, "TRACKING_MAX_MESSAGE_BYTES": 2 * 2**20},
+            "ASPECTS_SINK_TRACKING_MAX_EVENT_BYTES = 4194304 is invalid: expected at most "
+            "ASPECTS_SINK_TRACKING_MAX_MESSAGE_BYTES (2097152)",
+        ),
+        (
+            {"TRACKING_MAX_MESSAGE_BYTES": 2 * 2**20, "TRACKING_MAX_BUFFERED_BYTES": 2**20},
+            "ASPECTS_SINK_TRACKING_MAX_MESSAGE_BYTES = 2097152 is invalid: expected at most "
+            "ASPECTS_SINK_TRACKING_MAX_BUFFERED_BYTES (1048576)",
+        ),
         ({"CLICKHOUSE_K8S_VOLUME_SIZE": "10 GB"}, "ASPECTS_SINK_CLICKHOUSE_K8S_VOLUME_SIZE = "),
         ({"CLICKHOUSE_ADMIN_PASSWORD": ""}, "ASPECTS_SINK_CLICKHOUSE_ADMIN_PASSWORD = (hidden)"),
     ],
@@ -87,6 +121,8 @@ def test_malformed_values_are_refused_in_one_line(changes: dict[str, Any], messa
         {"CLICKHOUSE_HOST": "[fd00::1]", "CLICKHOUSE_K8S_VOLUME_SIZE": "500M"},
         {"CLICKHOUSE_HOST": "my_clickhouse.internal"},
         {"COURSE_HISTORY_SNAPSHOTS": 0},
+        {"TRACKING_MAX_EVENT_BYTES": 1024, "TRACKING_MAX_MESSAGE_BYTES": 1024},
+        {"TRACKING_MAX_BUFFERED_BYTES": 2**30, "TRACKING_MAX_MESSAGE_BYTES": 64 * 2**20},
     ],
 )
 def test_valid_values_pass(changes: dict[str, Any]) -> None:

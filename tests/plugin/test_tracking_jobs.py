@@ -38,6 +38,7 @@ def tracking_root(make_tutor_root: Callable[..., TutorRoot]) -> TutorRoot:
         "tracking",
         "ASPECTS_SINK_TRACKING_ENABLED=true",
         "ASPECTS_SINK_TRACKING_TRANSPORT=event_bus",
+        "ASPECTS_SINK_TRACKING_MAX_MESSAGE_BYTES=2097152",
         "REDIS_USERNAME=default",
         f"REDIS_PASSWORD={json.dumps(REDIS_PASSWORD)}",
     )
@@ -61,6 +62,11 @@ def test_the_backend_and_its_transport_are_set_only_when_tracking_is_enabled(
     assert tracking_backends(tracking_root.env / settings_file) == {"aspects_sink": BACKEND}
     values = plugin_settings(tracking_root.env / settings_file)
     assert values["EVENT_SINK_CLICKHOUSE_TRACKING_TRANSPORT"] == "event_bus"
+    assert {name: value for name, value in values.items() if name.endswith("_BYTES")} == {
+        "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_BUFFERED_BYTES": 64 * 1024 * 1024,
+        "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_MESSAGE_BYTES": 2 * 1024 * 1024,
+        "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_EVENT_BYTES": 1024 * 1024,
+    }
     url = values["EVENT_SINK_CLICKHOUSE_TRACKING_REDIS_URL"]
     assert url == "redis://default:p%40ss%2Fw%3Ard%20%25@redis:6379/0"
     parsed = redis.connection.parse_url(url)

@@ -122,6 +122,51 @@ def test_while_deliveries_fail_the_buffer_holds_its_cap_and_drops_the_rest():
     assert deliver.delivered == list(range(500))
 
 
+def test_a_batch_goes_out_once_it_holds_its_bytes_and_never_holds_more():
+    deliver = Recorder()
+    # 1,000 items of 300 bytes: a batch of 100 would be 30,000 bytes, over the bound.
+    buffer = make_buffer(deliver, size=lambda item: 300, max_batch_bytes=10_000)
+
+    for item in range(1000):
+        buffer.put(item)
+    # Sent by bytes, long before the 30 s interval: no flush asked for.
+    wait_for(lambda: len(deliver.delivered) >= 990, 5, "batches cut by bytes")
+
+    assert {len(batch) for batch in deliver.batches} == {33}  # 33 x 300 <= 10,000 < 34 x 300
+    assert buffer.flush(5)
+    assert deliver.delivered == list(range(1000))
+    assert buffer.pending_bytes == 0
+
+
+def test_one_item_bigger_than_a_batch_goes_alone():
+    deliver = Recorder()
+    buffer = make_buffer(deliver, size=len, max_batch_bytes=10)
+
+    for item in ("abc", "x" * 50, "de", "fgh"):
+        buffer.put(item)
+    assert buffer.flush(5)
+
+    assert deliver.batches == [["abc"], ["x" * 50], ["de", "fgh"]]
+
+
+def test_while_deliveries_fail_the_buffer_holds_its_bytes_and_drops_the_rest(caplog):
+    deliver = Recorder(failures=10**9)
+    buffer = make_buffer(deliver, size=len, max_buffered_bytes=100_000, max_batch_bytes=20_000)
+
+    # 50 events of 10 kB: only ten fit in 100 kB, whatever the event count cap (10,000).
+    accepted = [buffer.put(f"{item:05}" + "x" * 9_995) for item in range(50)]
+
+    assert accepted == [True] * 10 + [False] * 40
+    assert (buffer.stats.dropped, buffer.stats.dropped_bytes) == (40, 400_000)
+    assert buffer.pending_bytes == 100_000
+    assert "buffer is full (100000 bytes): dropping events" in caplog.text
+    deliver.failures = 0  # the outage ends: everything held goes out, and there is room again
+    assert buffer.flush(10)
+    assert [item[:5] for item in deliver.delivered] == [f"{item:05}" for item in range(10)]
+    assert buffer.pending_bytes == 0
+    assert buffer.put("y" * 10_000)
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
 def test_a_forked_child_delivers_its_own_events_not_its_parents():

@@ -5,8 +5,14 @@ delivers a batch when ``batch_size`` items are waiting or when the oldest has wa
 ``flush_interval`` seconds. A failed delivery is retried as its :class:`RetryPolicy` says
 (exponential backoff with full jitter), the batch kept at the head of the buffer, so order is
 kept and nothing is skipped; a batch refused for a reason that retrying cannot fix (the
-policy's ``is_transient`` says no) is retried a few times, then dropped and logged. While deliveries fail, the buffer holds at most
-``max_buffered`` items: beyond that new items are dropped and counted.
+policy's ``is_transient`` says no) is retried a few times, then dropped and logged.
+
+Memory is bounded in items and in bytes (each item's ``size``): a batch is due as soon as it
+holds ``max_batch_bytes`` (and never holds more, but for a single bigger item), so a burst of
+large events is sent at once rather than held; while deliveries fail or cannot keep up, the
+buffer holds at most ``max_buffered`` items and ``max_buffered_bytes`` bytes, and new items
+beyond either bound are dropped, counted and logged (at most every ten seconds). Dropping the
+newest keeps the order of what is held and needs no work under the lock.
 
 At interpreter exit (and when a Celery worker child shuts down) every buffer delivers what it
 holds, for at most ``exit_timeout`` seconds. A forked child starts with an empty buffer and a
@@ -42,6 +48,7 @@ class BufferStats:
     accepted: int = 0
     delivered: int = 0
     dropped: int = 0
+    dropped_bytes: int = 0
     failed_attempts: int = 0
 
 
@@ -59,6 +66,9 @@ class BatchBuffer:
         retry: RetryPolicy,
         exit_timeout: float,
         describe: Callable[[BaseException], str] = errors.describe,
+        size: Callable[[Any], int] = lambda item: 0,
+        max_buffered_bytes: int | None = None,
+        max_batch_bytes: int | None = None,
     ) -> None:
         self.name = name
         self.deliver = deliver
@@ -68,6 +78,9 @@ class BatchBuffer:
         self.retry = retry
         self.exit_timeout = exit_timeout
         self.describe = describe
+        self.size = size
+        self.max_buffered_bytes = max_buffered_bytes
+        self.max_batch_bytes = max_batch_bytes
         self._pid = -1
         self._reset()
         _buffers.add(self)
@@ -75,9 +88,12 @@ class BatchBuffer:
     def _reset(self) -> None:
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
-        self._items: deque[Any] = deque()
+        self._items: deque[tuple[Any, int]] = deque()  # (item, its size in bytes)
+        self._bytes = 0  # of the waiting items
         self._oldest = 0.0  # monotonic time the oldest waiting item arrived
         self._in_flight = 0
+        self._in_flight_bytes = 0
+        self._taken: list[tuple[Any, int]] = []  # the batch being delivered, with sizes
         self._flush_requested = False
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -104,28 +120,58 @@ class BatchBuffer:
             return 0
         return len(self._items) + self._in_flight
 
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of the items accepted and not yet delivered."""
+        if self._pid != os.getpid():
+            return 0
+        return self._bytes + self._in_flight_bytes
+
     def put(self, item: Any) -> bool:
         """Accept ``item`` for delivery; False (counted, logged) if the buffer is full."""
         if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
             self._ensure_running()
+        size = self.size(item)
         with self._lock:
-            if len(self._items) + self._in_flight >= self.max_buffered:
-                self.stats.dropped += 1
-                now = time.monotonic()
-                if now - self._last_drop_log > 10:
-                    self._last_drop_log = now
-                    log.error(
-                        "Tracking %s buffer is full (%d events): dropping events; %d dropped "
-                        "so far", self.name, self.max_buffered, self.stats.dropped,
-                    )  # fmt: skip
+            full = self._full(size)
+            if full:
+                self._drop(size, full)
                 return False
             if not self._items:
                 self._oldest = time.monotonic()
-            self._items.append(item)
+            self._items.append((item, size))
+            self._bytes += size
             self.stats.accepted += 1
-            if len(self._items) >= self.batch_size:
+            if self._batch_due():
                 self._wakeup.notify()
         return True
+
+    def _full(self, size: int) -> str:
+        """Which bound one more item of ``size`` bytes would pass ("" if none); locked."""
+        if len(self._items) + self._in_flight >= self.max_buffered:
+            return f"{self.max_buffered} events"
+        held = self._bytes + self._in_flight_bytes
+        if self.max_buffered_bytes is not None and held + size > self.max_buffered_bytes:
+            return f"{self.max_buffered_bytes} bytes"
+        return ""
+
+    def _drop(self, size: int, bound: str) -> None:
+        """Count (and now and then log) an item refused at ``bound``; locked."""
+        self.stats.dropped += 1
+        self.stats.dropped_bytes += size
+        now = time.monotonic()
+        if now - self._last_drop_log > 10:
+            self._last_drop_log = now
+            log.error(
+                "Tracking %s buffer is full (%s): dropping events; %d dropped so far",
+                self.name, bound, self.stats.dropped,
+            )  # fmt: skip
+
+    def _batch_due(self) -> bool:
+        """Whether a full batch is waiting, in items or in bytes; locked."""
+        return len(self._items) >= self.batch_size or (
+            self.max_batch_bytes is not None and self._bytes >= self.max_batch_bytes
+        )
 
     def flush(self, timeout: float | None = None) -> bool:
         """Deliver everything accepted so far; True if done within ``timeout`` seconds."""
@@ -164,23 +210,35 @@ class BatchBuffer:
             while True:
                 if self._items:
                     due = (
-                        len(self._items) >= self.batch_size
+                        self._batch_due()
                         or self._flush_requested
                         or self._closing
                         or time.monotonic() - self._oldest >= self.flush_interval
                     )
                     if due:
-                        count = min(self.batch_size, len(self._items))
-                        batch = [self._items.popleft() for _ in range(count)]
-                        self._in_flight = count
-                        self._oldest = time.monotonic()
-                        return batch
+                        return self._take_batch()
                     wait = self.flush_interval - (time.monotonic() - self._oldest)
                 elif self._closing:
                     return None
                 else:
                     wait = self.flush_interval
                 self._wakeup.wait(max(wait, 0.001))
+
+    def _take_batch(self) -> list[Any]:
+        """The oldest items, up to ``batch_size`` and ``max_batch_bytes`` (at least one); locked."""
+        taken: list[tuple[Any, int]] = []
+        batch_bytes, limit = 0, self.max_batch_bytes
+        while self._items and len(taken) < self.batch_size:
+            size = self._items[0][1]
+            if taken and limit is not None and batch_bytes + size > limit:
+                break
+            taken.append(self._items.popleft())
+            batch_bytes += size
+        self._bytes -= batch_bytes
+        self._taken = taken
+        self._in_flight, self._in_flight_bytes = len(taken), batch_bytes
+        self._oldest = time.monotonic()
+        return [item for item, _size in taken]
 
     def _run(self) -> None:
         attempts = 0
@@ -206,7 +264,7 @@ class BatchBuffer:
                     "Tracking %s: delivery of %d events failed (attempt %d, retrying in "
                     "%.1f s): %s", self.name, len(batch), attempts, pause, self.describe(error),
                 )  # fmt: skip
-                self._give_back(batch)
+                self._give_back()
                 if self._is_closing():
                     return
                 time.sleep(pause)
@@ -216,17 +274,21 @@ class BatchBuffer:
 
     def _done(self, batch: Sequence[Any], delivered: bool) -> None:
         with self._lock:
-            self._in_flight = 0
+            self._in_flight = self._in_flight_bytes = 0
+            self._taken = []
             if delivered:
                 self.stats.delivered += len(batch)
             else:
                 self.stats.dropped += len(batch)
             self._wakeup.notify_all()
 
-    def _give_back(self, batch: list[Any]) -> None:
+    def _give_back(self) -> None:
+        """Put the batch being delivered back at the head, in order."""
         with self._lock:
-            self._items.extendleft(reversed(batch))
-            self._in_flight = 0
+            self._items.extendleft(reversed(self._taken))
+            self._bytes += self._in_flight_bytes
+            self._in_flight = self._in_flight_bytes = 0
+            self._taken = []
             self._wakeup.notify_all()
 
     def _is_closing(self) -> bool:

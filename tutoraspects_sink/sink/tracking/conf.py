@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from tutoraspects_sink import catalog
+from tutoraspects_sink import catalog, limits
 from tutoraspects_sink.clickhouse.retry import RetryPolicy
 
 TABLE = catalog.tracking().table
@@ -28,6 +28,14 @@ DEFAULTS: dict[str, Any] = {
     # direct and celery: events kept in memory while ClickHouse (direct) or the broker
     # (celery) is unavailable; beyond this, new events are dropped and counted.
     "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_BUFFERED_EVENTS": 100_000,
+    # ... and at most this many bytes of rows (direct, celery) or messages (event_bus).
+    "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_BUFFERED_BYTES": limits.DEFAULT_TRACKING_MAX_BUFFERED_BYTES,
+    # All transports: the bytes of one batch (one insert, Celery message or XADD round trip);
+    # a batch goes out once it holds this many, and a broker refusing it gets halves.
+    "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_MESSAGE_BYTES": limits.DEFAULT_TRACKING_MAX_MESSAGE_BYTES,
+    # All transports: a bigger event is set aside with its id and the reason (quarantine
+    # table; the dead-letter stream on event_bus), its neighbours are stored.
+    "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_EVENT_BYTES": limits.DEFAULT_TRACKING_MAX_EVENT_BYTES,
     # How long a process may take at exit to deliver what it still holds.
     "EVENT_SINK_CLICKHOUSE_TRACKING_EXIT_TIMEOUT_SECS": 10.0,
     # Longest pause between two attempts of an in-process retry (direct, consumer).
@@ -81,6 +89,36 @@ def flush_interval() -> float:
 
 def max_buffered() -> int:
     return max(1, int(get("EVENT_SINK_CLICKHOUSE_TRACKING_MAX_BUFFERED_EVENTS")))
+
+
+def _bytes(name: str, low: int, high: int) -> int:
+    """Setting ``name`` as a whole number of bytes between ``low`` and ``high``."""
+    return min(high, max(low, int(get(name))))
+
+
+def max_buffered_bytes() -> int:
+    return _bytes(
+        "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_BUFFERED_BYTES",
+        max_message_bytes(),
+        limits.MAX_TRACKING_BUFFERED_BYTES,
+    )
+
+
+def max_message_bytes() -> int:
+    return _bytes(
+        "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_MESSAGE_BYTES",
+        limits.MIN_TRACKING_BYTES,
+        limits.MAX_TRACKING_MESSAGE_BYTES,
+    )
+
+
+def max_event_bytes() -> int:
+    """Never above a message's bound: every event that is kept fits in a batch."""
+    return _bytes(
+        "EVENT_SINK_CLICKHOUSE_TRACKING_MAX_EVENT_BYTES",
+        limits.MIN_TRACKING_BYTES,
+        max_message_bytes(),
+    )
 
 
 def exit_timeout() -> float:

@@ -40,7 +40,13 @@ from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 from .. import conf as sink_conf
 from .. import toggles
 from . import conf, events, store
-from .transports.event_bus import decode, redis_client
+from .transports.event_bus import (
+    add_dead_letter,
+    dead_letter_entry,
+    dead_letter_stream,
+    decode,
+    redis_client,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +105,7 @@ class TrackingEventConsumer:
 
     @property
     def dead_letter_stream(self) -> str:
-        return f"{self.stream}-dead-letter"
+        return dead_letter_stream(self.stream)
 
     def ensure_group(self) -> None:
         try:
@@ -286,22 +292,9 @@ class TrackingEventConsumer:
             "Tracking consumer: message %s of %s %s; moved to %s",
             message_id, self.stream, reason, self.dead_letter_stream,
         )  # fmt: skip
-        # Bounded in entries (trimmed exactly: dead letters are rare) and in bytes (each value
-        # cut to the entry's share), so that a flood of bad messages cannot grow Redis.
-        max_len = conf.dead_letter_max_len()
-        share = max(1024, conf.dead_letter_max_bytes() // max_len)
-        entry: dict[Any, Any] = {}
-        for key, value in fields.items():
-            if len(value) > share:
-                entry[b"truncated_" + key] = str(len(value)).encode()
-                value = value[:share]
-            entry[key] = value
-        entry |= {b"original_id": message_id, b"error": reason.encode()}
+        entry = dead_letter_entry(fields, reason, message_id)
         self._retry(
-            lambda: self.client.xadd(
-                self.dead_letter_stream, entry, maxlen=max_len, approximate=False
-            ),
-            "dead-letter a message",
+            lambda: add_dead_letter(self.client, self.stream, entry), "dead-letter a message"
         )
 
     def _retry(self, operation: Callable[[], Any], what: str, stoppable: bool = False) -> Any:

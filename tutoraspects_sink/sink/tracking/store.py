@@ -6,7 +6,8 @@ outage), the batch is split in halves until the refused rows are alone, everythi
 inserted, and each refused row is set aside in the quarantine table with its id and the
 reason. The same happens on every transport, since each one inserts through :func:`insert`.
 An outage, a missing table or a refused user still raises: the transport retries the batch.
-Events of users in the retirement ledger are dropped before the insert.
+Events of users in the retirement ledger are dropped before the insert. Set-aside records (events
+too big to carry, :mod:`.oversize`) in a batch go to the quarantine table.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tutoraspects_sink import catalog
 from tutoraspects_sink.clickhouse import errors, retirement
 from tutoraspects_sink.clickhouse.writer import ClickHouseWriter
 
-from . import conf
+from . import conf, oversize
 from .events import COLUMN_TYPES, COLUMNS, INT64_MAX
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,21 @@ def insert(
     rows: Sequence[Sequence[Any]], writer: ClickHouseWriter, *, asynchronous: bool = False
 ) -> int:
     """Insert ``rows`` (in :data:`~.events.COLUMNS` order) into the tracking table; return how
-    many were refused for their data and set aside instead (see the module docstring)."""
+    many were refused for their data or too big to carry, and set aside instead (see the
+    module docstring)."""
     settings = ASYNC_INSERT_SETTINGS if asynchronous else None
-    rows = without_retired_users(rows, writer)
+    records: list[Any] = [row for row in rows if oversize.is_set_aside(row)]
+    if records:
+        rows = [row for row in rows if not oversize.is_set_aside(row)]
+        set_aside([(record["row"], record[oversize.SET_ASIDE]) for record in records], writer)
+    return len(records) + _insert_or_split(without_retired_users(rows, writer), writer, settings)
+
+
+def _insert_or_split(
+    rows: Sequence[Sequence[Any]], writer: ClickHouseWriter, settings: dict[str, Any] | None
+) -> int:
+    if not rows:
+        return 0
     try:
         _insert(rows, writer, settings)
     except Exception as error:

@@ -12,19 +12,13 @@ while the broker is down, up to the buffer's cap): a killed process loses what i
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from .. import events
-from .base import BufferedTransport
+from .base import RowTransport
 
 
-class CeleryTransport(BufferedTransport):
+class CeleryTransport(RowTransport):
     name = "celery"
-
-    def prepare(self, event: Mapping[str, Any], event_id: uuid.UUID, pii: bool) -> list[Any]:
-        return events.to_row(event, event_id, pii)
 
     def deliver(self, batch: list[Any]) -> None:
         from ... import tasks as sink_tasks

@@ -12,22 +12,17 @@ outage, are lost and counted.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from tutoraspects_sink.clickhouse import errors
 
 from ... import conf as sink_conf
-from .. import events, store
-from .base import BufferedTransport
+from .. import store
+from .base import RowTransport
 
 
-class DirectTransport(BufferedTransport):
+class DirectTransport(RowTransport):
     name = "direct"
-
-    def prepare(self, event: Mapping[str, Any], event_id: uuid.UUID, pii: bool) -> list[Any]:
-        return events.to_row(event, event_id, pii)
 
     def deliver(self, batch: list[Any]) -> None:
         store.insert(batch, sink_conf.writer(), asynchronous=True)

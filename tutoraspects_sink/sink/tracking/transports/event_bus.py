@@ -28,6 +28,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -39,7 +40,7 @@ from openedx_events.analytics.signals import TRACKING_EVENT_EMITTED
 from openedx_events.data import get_service_name
 from openedx_events.event_bus.avro.serializer import AvroSignalSerializer
 
-from .. import conf, events
+from .. import conf, events, oversize
 from .base import BufferedTransport
 
 SOCKET_TIMEOUT_SECS = 5.0
@@ -113,6 +114,39 @@ def decode(
     return message.event_metadata.id, event
 
 
+def dead_letter_stream(stream: str) -> str:
+    """Where messages that can never be inserted are kept for inspection."""
+    return f"{stream}-dead-letter"
+
+
+def dead_letter_entry(
+    fields: Mapping[bytes, bytes], reason: str, original_id: bytes = b""
+) -> dict[bytes, bytes]:
+    """The dead-letter entry of a message: its fields, each cut to the entry's share of
+    ``EVENT_SINK_CLICKHOUSE_TRACKING_DEAD_LETTER_MAX_BYTES`` (the cut ones' full sizes noted),
+    with the reason and the message's stream id (empty: it never reached the stream)."""
+    share = max(1024, conf.dead_letter_max_bytes() // conf.dead_letter_max_len())
+    entry: dict[bytes, bytes] = {}
+    for key, value in fields.items():
+        if len(value) > share:
+            entry[b"truncated_" + key] = str(len(value)).encode()
+            value = value[:share]
+        entry[key] = value
+    return entry | {b"original_id": original_id, b"error": reason.encode()}
+
+
+def add_dead_letter(client: Any, stream: str, entry: Mapping[bytes, bytes]) -> None:
+    """XADD ``entry`` to ``stream``'s dead-letter stream (``client``: a Redis client or
+    pipeline), trimmed exactly to its length bound (dead letters are rare), so that a flood of
+    bad messages cannot grow Redis."""
+    client.xadd(
+        dead_letter_stream(stream),
+        dict(entry),
+        maxlen=conf.dead_letter_max_len(),
+        approximate=False,
+    )
+
+
 class EventBusTransport(BufferedTransport):
     name = "event_bus"
 
@@ -131,11 +165,21 @@ class EventBusTransport(BufferedTransport):
     ) -> dict[bytes, bytes]:
         return encode(event, event_id, pii)
 
+    def size(self, item: Any) -> int:
+        return oversize.message_bytes(item.entry if isinstance(item, SetAside) else item)
+
+    def excerpt(self, item: Any, reason: str) -> Any:
+        # Cut now, to its dead-letter share: the buffer never holds the whole message.
+        return SetAside(dead_letter_entry(item, reason))
+
     def deliver(self, batch: list[Any]) -> None:
         stream, max_len = conf.event_bus_stream(), conf.stream_max_len()
         pipeline = self.client().pipeline(transaction=False)
         for fields in batch:
-            pipeline.xadd(stream, fields, maxlen=max_len, approximate=True)
+            if isinstance(fields, SetAside):
+                add_dead_letter(pipeline, stream, fields.entry)
+            else:
+                pipeline.xadd(stream, fields, maxlen=max_len, approximate=True)
         pipeline.execute()  # raises the first error; a retry may add some messages twice
 
     def is_transient(self, error: BaseException) -> bool:
@@ -149,6 +193,13 @@ class EventBusTransport(BufferedTransport):
             self._client[1].close()
         self._client = None
         return delivered
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """An event too big for the stream: its dead-letter entry (already cut), in its place."""
+
+    entry: dict[bytes, bytes]
 
 
 def create() -> EventBusTransport:
