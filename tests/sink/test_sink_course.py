@@ -257,6 +257,35 @@ def test_course_relationships_is_the_current_block_graph(sink):
     assert sink.rows(query, c=str(course_key)) == expected()
 
 
+def test_videos_carry_their_start_and_end_times_in_their_block_json(sink):
+    # Our keys (the reference writes none): VideoBlock's start_time/end_time (RelativeTime,
+    # settings scope) in the JSON form their field gives, "HH:MM:SS"; no such keys elsewhere.
+    spec = build_course("VideoX", "TIMES", "2026", sections=1, subsections=1, units=1)
+    course_key = publish_course(spec)
+    unit = spec.location(spec.find("vertical")[0])
+    trimmed = add_block(unit, "video", "Trimmed", fields={"start_time": "00:01:30"})
+    add_block(unit, "html", "Notes")
+
+    rows = sink.dicts(
+        "SELECT location, block_type, xblock_data_json FROM {db}.course_blocks "
+        "WHERE course_key = {c:String} AND dump_id = (SELECT argMax(dump_id, time_last_dumped)"
+        " FROM {db}.course_overviews WHERE course_key = {c:String})",
+        c=str(course_key),
+    )
+    data = {row["location"]: json.loads(row["xblock_data_json"]) for row in rows}
+    assert (data[str(trimmed)]["video_start_time"], data[str(trimmed)]["video_end_time"]) == (
+        "00:01:30",
+        "00:00:00",
+    )
+    assert data[str(trimmed)]["tags"] == []  # the keys Aspects reads are all still there
+    videos = [row for row in rows if row["block_type"] == "video"]
+    assert len(videos) > 1
+    assert all("video_start_time" in data[row["location"]] for row in videos)
+    assert not any(
+        "video_start_time" in data[row["location"]] for row in rows if row["block_type"] != "video"
+    )
+
+
 def test_blocks_inside_units_are_in_the_outline_numbered_by_their_unit(sink):
     # Library content, problem banks, content experiments and conditionals hold children in
     # the published structure; learners' events name those children. A split_test keeps one

@@ -197,6 +197,29 @@ def test_library_content_children_keep_their_library_settings_as_split_copies_th
     assert str(inner) not in blocks
 
 
+def test_videos_start_and_end_times_are_read_as_their_fields_give_them():
+    # VideoBlock's start_time/end_time: RelativeTime, settings scope; JSON form "HH:MM:SS".
+    _library, library_unit = first_unit("VIDEOLIB")
+    clip = add_block(library_unit, "video", fields={"start_time": "00:00:05", "end_time": "00:50"})
+    course_key, unit = first_unit("VIDEOTIMES")
+    trimmed = add_block(unit, "video", fields={"start_time": "00:01:30", "end_time": "01:02:03"})
+    whole = add_block(unit, "video", "Whole")
+    legacy = add_block(unit, "video", fields={"start_time": 90.0})  # seconds, older releases
+    unreadable = add_block(unit, "video", fields={"end_time": "later"})
+    library = add_block(unit, "library_content")
+    (copy,) = copy_from_library([clip], library)
+
+    blocks = both_readers(course_key)
+
+    assert blocks[str(trimmed)].video_times == ("00:01:30", "01:02:03")
+    assert blocks[str(whole)].video_times == ("00:00:00", "00:00:00")
+    assert blocks[str(legacy)].video_times == ("00:01:30", "00:00:00")
+    assert blocks[str(unreadable)].video_times == ("00:00:00", "")
+    assert blocks[str(copy)].video_times == ("00:00:05", "")  # "00:50" is not HH:MM:SS
+    assert blocks[str(unit)].video_times is None
+    assert blocks[str(library)].video_times is None
+
+
 @pytest.fixture
 def failing_blocks():
     with failing_blocks_installed():

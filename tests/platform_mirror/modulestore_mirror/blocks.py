@@ -17,7 +17,9 @@ They answer what sinks read from edx-platform blocks, with edx-platform's semant
 * ``edited_on`` / ``edited_by`` / ``published_on`` / ``subtree_edited_on``: aware datetimes from
   the structure's edit info.
 * Any other field (``format``, ``data``, course settings such as ``enrollment_start``) from the
-  block's stored fields, else the type's default; unknown names raise AttributeError, so
+  block's stored fields, else the type's default, else the default of the field its class
+  declares (``fields``, as on an XBlock); ``RelativeTime`` values (a video's ``start_time``
+  and ``end_time``) as timedeltas; unknown names raise AttributeError, so
   ``getattr(block, name, default)`` behaves as on a real block.
 
 Assigning a field (``block.display_name = "x"``) records it until ``store.update_item(block)``.
@@ -28,6 +30,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from xblock.fields import RelativeTime
 from xmodule.modulestore.inheritance import INHERITABLE_FIELD_DEFAULTS
 
 from modulestore_mirror.block_types import COMMON_FIELD_DEFAULTS, DATE_FIELDS, FIELD_DEFAULTS
@@ -239,7 +242,7 @@ class MirrorBlock:
             raise AttributeError(name)
         value = self._own(name)
         if value is not _MISSING:
-            return _from_json(name, value)
+            return self._typed(name, value)
         structure, own_defaults = self._s, self._s.defaults[self._i]
         if name in INHERITABLE_FIELD_DEFAULTS:
             index = structure.parents[self._i]
@@ -255,14 +258,21 @@ class MirrorBlock:
                         return _from_json(name, inherited)
                     index = structure.parents[index]
         if name in own_defaults:  # SplitMongoKVS.default: the template's value, if any
-            return _from_json(name, own_defaults[name])
-        if name in INHERITABLE_FIELD_DEFAULTS:
-            return INHERITABLE_FIELD_DEFAULTS[name]
-        defaults = FIELD_DEFAULTS.get(self.category, {})
-        if name in defaults:
-            return defaults[name]
-        if name in COMMON_FIELD_DEFAULTS:
-            return COMMON_FIELD_DEFAULTS[name]
+            return self._typed(name, own_defaults[name])
+        return self._default(name)
+
+    def _default(self, name: str) -> Any:
+        """The value of a field nothing stores: the platform's default for it."""
+        for defaults in (
+            INHERITABLE_FIELD_DEFAULTS,
+            FIELD_DEFAULTS.get(self.category, {}),
+            COMMON_FIELD_DEFAULTS,
+        ):
+            if name in defaults:
+                return defaults[name]
+        field = self.fields.get(name)
+        if field is not None:  # any other field its class declares
+            return field.default
         raise AttributeError(f"{self.category!r} block has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -274,6 +284,18 @@ class MirrorBlock:
             getattr(type(self), name).fset(self, value)
         else:
             self._record(name, value)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The block's class's fields (``XBlock.fields``), by name."""
+        return block_class(self.category).fields
+
+    def _typed(self, name: str, value: Any) -> Any:
+        """A stored (JSON) value as the block's field gives it: dates as aware datetimes;
+        ``RelativeTime`` values (a video's start and end) as timedeltas."""
+        if isinstance(self.fields.get(name), RelativeTime):
+            return self.fields[name].from_json(value)
+        return _from_json(name, value)
 
     def pending_fields(self) -> dict[str, Any]:
         """Fields assigned since load (what ``update_item`` writes)."""

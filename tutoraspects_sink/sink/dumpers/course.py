@@ -217,7 +217,9 @@ class CourseDumper(Dumper[CourseSink]):
         rows: list[tuple[Any, ...]] = []
         append = rows.append
         for order, block in enumerate(outline, start=1):
-            block_type, location, parent, name, graded, completion, edited_on, detached = block
+            block_type, location, parent, name, graded, completion, edited_on, detached, times = (
+                block
+            )
             if detached:
                 section, subsection, unit = 0, 0, 0  # in no outline: numbered 0:0:0
             else:
@@ -243,7 +245,8 @@ class CourseDumper(Dumper[CourseSink]):
             data = (
                 f'{json_start}{section}, "subsection": {subsection}, "unit": {unit}, '
                 f'"parent": {quoted_parent}, '
-                f'"tags": {json.dumps(block_tags) if block_tags else "[]"}}}'
+                f'"tags": {json.dumps(block_tags) if block_tags else "[]"}'
+                f"{'}' if times is None else _video_keys(times)}"
             )
             append((org, course, location, name, data, order, edited_on, dump_id, dumped))
         return rows
@@ -286,6 +289,12 @@ class CourseDumper(Dumper[CourseSink]):
             iso_datetime(overview.created), iso_datetime(overview.modified),
             stamp.dump_id, stamp.time_last_dumped,
         )  # fmt: skip
+
+
+def _video_keys(times: tuple[str, str]) -> str:
+    """The end of a video's ``xblock_data_json``: our keys ``video_start_time`` and
+    ``video_end_time`` ("HH:MM:SS", as its fields' JSON form; the reference has none)."""
+    return f', "video_start_time": {quote(times[0])}, "video_end_time": {quote(times[1])}}}'
 
 
 def course_of(key: str) -> Any | None:

@@ -41,6 +41,34 @@ class OutlineBlock(NamedTuple):
     completion_mode: str  # "" when the block class does not define one
     edited_on: str  # str() of the block's edit time, "" if none
     detached: bool
+    # A video's start_time and end_time in their fields' JSON form ("HH:MM:SS"); None for any
+    # other block. Extra keys of ours: the reference writes no such keys.
+    video_times: tuple[str, str] | None = None
+
+
+VIDEO = "video"
+TIME_FIELDS = ("start_time", "end_time")
+
+
+def video_time_fields(block_type: str, fields: Any) -> tuple[Any, Any] | None:
+    """The ``start_time`` and ``end_time`` fields of a video block's class (``fields``: its
+    ``cls.fields``), when both are settings-scoped, as ``VideoBlock`` declares them (split
+    keeps them in the structure); None for other blocks."""
+    if block_type != VIDEO:
+        return None
+    found = tuple(fields.get(name) for name in TIME_FIELDS)
+    if any(getattr(getattr(f, "scope", None), "name", None) != "settings" for f in found):
+        return None
+    return found[0], found[1]
+
+
+def time_json(field: Any, value: Any) -> str:
+    """``value`` (stored JSON or the Python value) in ``field``'s JSON form: ``RelativeTime``
+    gives "HH:MM:SS", "00:00:00" for none. A value the field cannot read gives ""."""
+    try:
+        return str(field.to_json(field.from_json(value)))
+    except (TypeError, ValueError):
+        return ""
 
 
 @contextmanager

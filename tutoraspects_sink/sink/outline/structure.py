@@ -44,7 +44,7 @@ from typing import Any, NamedTuple
 from tutoraspects_sink.catalog.values import text
 
 from .. import edx_platform
-from . import OutlineBlock
+from . import OutlineBlock, time_json, video_time_fields
 from .xblocks import location_prefix
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ class ClassFacts(NamedTuple):
     graded_default: bool
     completion_mode: str
     name_rule: Callable[[Any], str] | None  # display_name_with_default, when not the platform's
+    time_fields: tuple[Any, Any] | None  # a video's start_time and end_time fields
 
 
 # XBlock classes do not change while a process runs, so what they say is learned once per
@@ -114,6 +115,7 @@ class BlockClasses:
             bool(graded.default) if graded is not None else False,
             text(mode),
             _name_rule(cls, block_type),
+            video_time_fields(block_type, fields),
         )
 
 
@@ -279,10 +281,22 @@ def _resolve(  # noqa: PLR0917 - the state of one pass, kept in locals for speed
             facts.completion_mode,
             "" if edited_on is None else str(edited_on),
             detached,
+            None if facts.time_fields is None else video_times(facts.time_fields, data),
         ))  # fmt: skip
         children = None if detached else fields.get("children")
         if children:
             stack.extend(zip(reversed(children), repeat(location), repeat(graded)))
+
+
+def video_times(time_fields: tuple[Any, Any], data: Any) -> tuple[str, str]:
+    """A video's start and end times in JSON form: its own, else its template's, else its
+    class's defaults (see ``OutlineBlock.video_times``)."""
+    fields, defaults = data.fields, data.defaults
+    start, end = (
+        time_json(field, fields.get(field.name, defaults.get(field.name, field.default)))
+        for field in time_fields
+    )
+    return start, end
 
 
 def _templated(data: Any, parent: str, graded: Any, facts: ClassFacts) -> tuple[Any, Any]:

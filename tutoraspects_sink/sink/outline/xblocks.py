@@ -13,7 +13,7 @@ from typing import Any
 from tutoraspects_sink.catalog.values import text
 
 from .. import edx_platform
-from . import OutlineBlock, broken
+from . import OutlineBlock, broken, time_json, video_time_fields
 
 
 def _location(block: Any) -> str:
@@ -77,11 +77,27 @@ def walk_outline(
 
 def outline_block(block: Any, location: str, parent: str, detached: bool) -> OutlineBlock:
     """What the sink keeps of one XBlock."""
+    block_type = block.location.block_type
     return OutlineBlock(
-        block.location.block_type, location, parent, block.display_name_with_default,
+        block_type, location, parent, block.display_name_with_default,
         bool(getattr(block, "graded", False)), text(getattr(block, "completion_mode", "")),
         text(getattr(block, "edited_on", "")), detached,
+        video_times(block, video_time_fields(block_type, getattr(block, "fields", {}))),
     )  # fmt: skip
+
+
+def video_times(block: Any, fields: tuple[Any, Any] | None) -> tuple[str, str] | None:
+    """A video's start and end times in JSON form (see ``OutlineBlock.video_times``)."""
+    if fields is None:
+        return None
+    return _time(block, fields[0]), _time(block, fields[1])
+
+
+def _time(block: Any, field: Any) -> str:
+    try:
+        return time_json(field, getattr(block, field.name))
+    except (TypeError, ValueError):  # a stored value its field cannot read
+        return ""
 
 
 def read(course_key: Any, store: Any) -> list[OutlineBlock] | None:
