@@ -12,7 +12,7 @@ from typing import Any
 import importlib_resources
 from tutor import hooks
 
-from . import bundle, catalog, dashboards, do_commands, limits, templating
+from . import bundle, catalog, dashboards, do_commands, launch, limits, templating
 from .__about__ import __version__
 from .sink.embedding import sdk
 
@@ -160,6 +160,8 @@ hooks.Filters.IMAGES_BUILD.add_item(
         (),
     )
 )
+# "tutor local launch" builds what the deployment cannot pull: openedx with the sink app, Superset.
+hooks.Filters.IMAGES_BUILD_REQUIRED.add()(launch.images_to_build)
 for image in ("PULL", "PUSH"):
     getattr(hooks.Filters, f"IMAGES_{image}").add_item(
         (dashboards.SUPERSET_SERVICE, "{{ ASPECTS_SINK_DOCKER_IMAGE_SUPERSET }}")

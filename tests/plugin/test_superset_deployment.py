@@ -258,3 +258,26 @@ def test_without_superset_nothing_runs_but_the_jobs_exist(
     root.tutor("local", "do", "import-superset-assets")
     run = job_run(root.new_docker_calls())
     assert run[-5] == "aspects-sink-job" and "import-assets" in run[-1]
+
+
+@pytest.mark.parametrize("run_superset", [True, False])
+def test_launch_builds_the_images_it_cannot_pull(
+    make_tutor_root: Callable[..., TutorRoot], run_superset: bool
+) -> None:
+    """``tutor local launch`` alone: the openedx image with the sink app and, when this
+    deployment runs Superset, its image, both built before anything starts."""
+    root = make_tutor_root(
+        f"launch-superset-{run_superset}", f"ASPECTS_SINK_RUN_SUPERSET={str(run_superset).lower()}"
+    )
+    root.new_docker_calls()
+    root.tutor("local", "launch", "--non-interactive")
+    calls = root.new_docker_calls()
+    builds = [c for c in calls if c[:2] == ["buildx", "build"]]
+    built = {
+        arg.removeprefix("--tag=") for build in builds for arg in build if arg.startswith("--tag=")
+    }
+    superset_tag = root.value("ASPECTS_SINK_DOCKER_IMAGE_SUPERSET")
+    assert root.value("DOCKER_IMAGE_OPENEDX") in built
+    assert (superset_tag in built) is run_superset
+    first_start = next(i for i, c in enumerate(calls) if c[:1] == ["compose"] and "up" in c)
+    assert max(calls.index(build) for build in builds) < first_start
