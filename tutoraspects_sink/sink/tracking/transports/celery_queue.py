@@ -8,24 +8,111 @@ event survives ClickHouse and worker restarts as long as the broker keeps its me
 retry that repeats an insert ClickHouse already made is collapsed by the table's key. Before
 publication, events wait in this process's memory for at most the flush interval (longer
 while the broker is down, up to the buffer's cap): a killed process loses what it held.
+
+A batch the broker refuses for its size (over RabbitMQ's ``max_message_size``, for example) is
+published again in halves, down to single events; a single event the broker still refuses is
+set aside (its excerpt and the broker's reason go to the quarantine table), never retried for
+ever. On an AMQP broker the batches are published with publisher confirms: without them
+RabbitMQ drops an oversized message silently and fails the *next* publish instead.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
+from tutoraspects_sink.clickhouse import errors
+
+from .. import oversize
 from .base import RowTransport
+
+log = logging.getLogger(__name__)
+
+# How brokers say a message is too large: RabbitMQ (406 PRECONDITION_FAILED, with confirms),
+# Redis (when its reply is read before the connection drops), Amazon SQS.
+TOO_LARGE = (
+    "larger than configured max size",
+    "invalid bulk length",
+    "must be shorter than",
+    "message too large",
+)
+
+
+def is_too_large(error: BaseException) -> bool:
+    """Whether the broker refused a message for its size (not an outage)."""
+    text = str(error).lower()
+    return any(pattern in text for pattern in TOO_LARGE)
 
 
 class CeleryTransport(RowTransport):
     name = "celery"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._connection: tuple[int, Any] | None = None
+
     def deliver(self, batch: list[Any]) -> None:
+        # Publishing fails only because of the broker: always worth retrying (the default),
+        # but for a batch refused for its size, which is split instead.
+        try:
+            self._publish(batch)
+        except Exception as error:
+            if not is_too_large(error):
+                raise
+            self._publish_in_halves(batch, error)
+
+    def _publish_in_halves(self, batch: list[Any], error: BaseException) -> None:
+        if len(batch) == 1:
+            reason = f"refused by the broker: {errors.describe(error)}"
+            log.error("Tracking: one event set aside, %s", reason)
+            self.set_aside += 1
+            record = batch[0] if oversize.is_set_aside(batch[0]) else self.excerpt(batch[0], reason)
+            self._publish([record])
+            return
+        log.warning(
+            "Tracking: the broker refused a batch of %d events for its size; publishing it "
+            "in halves: %s", len(batch), errors.describe(error),
+        )  # fmt: skip
+        middle = len(batch) // 2
+        for half in (batch[:middle], batch[middle:]):
+            self.deliver(half)
+
+    def _publish(self, batch: list[Any]) -> None:
         from ... import tasks as sink_tasks
         from ..tasks import insert_tracking_events
 
-        # Publishing fails only because of the broker: always worth retrying (the default).
-        insert_tracking_events.apply_async(args=(batch,), **sink_tasks.routing())
+        connection = self.connection(insert_tracking_events.app)
+        try:
+            insert_tracking_events.apply_async(
+                args=(batch,), connection=connection, **sink_tasks.routing()
+            )
+        except Exception:
+            self.close_connection()  # the channel is closed after a refusal: start afresh
+            raise
+
+    def connection(self, app: Any) -> Any:
+        """This process's broker connection (only the buffer's thread publishes): Celery's
+        own settings, plus publisher confirms on AMQP."""
+        if self._connection is None or self._connection[0] != os.getpid():
+            connection = app.connection_for_write()
+            if connection.transport.driver_type == "amqp":
+                options = dict(app.conf.broker_transport_options or {})
+                connection = app.connection_for_write(
+                    transport_options={**options, "confirm_publish": True}
+                )
+            self._connection = (os.getpid(), connection)
+        return self._connection[1]
+
+    def close_connection(self) -> None:
+        if self._connection is not None and self._connection[0] == os.getpid():
+            self._connection[1].release()
+        self._connection = None
+
+    def close(self, timeout: float | None = None) -> bool:
+        delivered = super().close(timeout)
+        self.close_connection()
+        return delivered
 
 
 def create() -> CeleryTransport:
