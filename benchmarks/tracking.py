@@ -1,6 +1,12 @@
 """Tracking pipeline throughput, per transport, measured by the load-test monitor itself.
 
-``python -m benchmarks.tracking [--duration 60] [--transports direct celery event_bus]``
+``python -m benchmarks.tracking [--duration 60] [--transports direct celery event_bus]
+[--mapper-only]``
+
+First, the mapper alone (no I/O): microseconds per event of ``events.to_row`` with PII on
+(nothing removed) and off (personal data removed from bodies, contexts and URLs), medians of
+several runs, on events shaped as the generator's and the LMS's, with and without personal
+data inside; the off/on ratio is the cost of removing it.
 
 For each transport: the generator (``load_test_tracking_events``'s engine) emits real tracking
 events through the tracker for ``--duration`` seconds (``direct`` as fast as it can, the others
@@ -25,6 +31,111 @@ from benchmarks.harness import bench_database, setup_django, sink_target, table
 
 TARGETS = {"direct": 10_000, "celery": 2_000, "event_bus": 2_000}
 MAX_P95_LAG_SECS = 5.0
+MAPPER_EVENTS = 2_000
+MAPPER_RUNS = 41
+
+
+def mapper_corpus() -> dict[str, list[dict[str, Any]]]:
+    """Events as the LMS sends them: the load generator's three kinds and a browser link
+    click (typical), and events with personal data inside (settings change, profile page)."""
+    course = "course-v1:Bench+B1+2026"
+    problem = f"block-v1:Bench+B1+2026+type@problem+block@{'ab' * 16}"
+    request = {
+        "user_id": 7,
+        "username": "bench_user",
+        "session": "0f" * 16,
+        "ip": "10.0.0.7",
+        "agent": "Mozilla/5.0 (X11; Linux x86_64)",
+        "host": "lms.example.com",
+        "path": "/event",
+        "referer": "https://lms.example.com/dashboard",
+        "accept_language": "en-US,en;q=0.9",
+        "course_id": course,
+        "org_id": "Bench",
+        "course_user_tags": {},
+    }
+    page = f"https://lms.example.com/courses/{course}/jump_to/{problem}"
+    typical = [
+        {
+            "name": "play_video",
+            "timestamp": "2026-03-04T05:06:07.123456+00:00",
+            "data": {"id": "cd" * 16, "code": "html5", "currentTime": 12.5, "duration": 600.0},
+            "context": {**request, "event_source": "browser", "page": page},
+        },
+        {
+            "name": "problem_check",
+            "timestamp": "2026-03-04T05:06:07.123456+00:00",
+            "data": {
+                "problem_id": problem,
+                "attempts": 1,
+                "success": "correct",
+                "grade": 1,
+                "max_grade": 1,
+                "answers": {f"{'ab' * 16}_2_1": "choice_1"},
+                "correct_map": {f"{'ab' * 16}_2_1": {"correctness": "correct"}},
+            },
+            "context": {**request, "module": {"display_name": "Q1", "usage_key": problem}},
+        },
+        {
+            "name": "edx.course.enrollment.activated",
+            "timestamp": "2026-03-04T05:06:07.123456+00:00",
+            "data": {"course_id": course, "user_id": 7, "mode": "audit"},
+            "context": request,
+        },
+        {
+            "event_type": "edx.ui.lms.link_clicked",
+            "time": "2026-03-04T05:06:07.123456+00:00",
+            "event_source": "browser",
+            "page": page,
+            "event": f'{{"current_url": "{page}", "target_url": "https://lms.example.com/dashboard"}}',
+            "context": {"user_id": 7, "course_id": course, "path": "/event"},
+        },
+    ]
+    personal = [
+        {
+            "name": "edx.user.settings.changed",
+            "timestamp": "2026-03-04T05:06:07.123456+00:00",
+            "data": {"setting": "email", "old": "a@example.com", "new": "b@example.com",
+                     "user_id": 7, "table": "auth_user", "truncated": []},
+            "context": {**request, "path": "/api/user/v1/accounts/bench_user"},
+        },
+        {
+            "event_type": "edx.user.settings.viewed",
+            "time": "2026-03-04T05:06:07.123456+00:00",
+            "event_source": "browser",
+            "page": "https://apps.example.com/profile/u/bench_user?email=a@example.com",
+            "event": '{"page": "profile", "visibility": "private", "user_id": 7,'
+            ' "state": "{\\"username\\": \\"bench_user\\"}"}',
+            "context": {"user_id": 7, "path": "/event"},
+        },
+    ]  # fmt: skip
+    return {"typical": typical, "with personal data": personal}
+
+
+def mapper_figures() -> list[tuple[str, str, str, str]]:
+    """(corpus, us/event PII on, us/event PII off, off/on) of ``events.to_row``."""
+    import statistics
+    import time
+
+    from tutoraspects_sink.sink.tracking import events
+
+    rows = []
+    event_id = "5f0c7c1e-3c2b-4f6e-9a57-0c1d2e3f4a5b"
+    for kind, corpus in mapper_corpus().items():
+        batch = [corpus[index % len(corpus)] for index in range(MAPPER_EVENTS)]
+        samples: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(MAPPER_RUNS):  # interleaved, so that a busy machine slows both alike
+            for pii in (True, False):
+                started = time.perf_counter()
+                for event in batch:
+                    events.to_row(event, event_id, pii)
+                samples[pii].append((time.perf_counter() - started) / len(batch) * 1e6)
+        figures = {pii: statistics.median(values) for pii, values in samples.items()}
+        rows.append(
+            (kind, f"{figures[True]:.1f}", f"{figures[False]:.1f}",
+             f"{figures[False] / figures[True]:.2f}")
+        )  # fmt: skip
+    return rows
 
 
 def run_transport(target: Any, transport: str, duration: float, rate: float, log_dir: Path) -> Any:
@@ -99,7 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         "--rate", type=float, default=2_500.0, help="events/s for celery and event_bus"
     )
     parser.add_argument("--transports", nargs="+", default=list(TARGETS), choices=list(TARGETS))
+    parser.add_argument("--mapper-only", action="store_true", help="only the mapper's figures")
     args = parser.parse_args(argv)
+
+    print(f"mapper: {MAPPER_EVENTS:,} events, median of {MAPPER_RUNS} runs", flush=True)
+    print(table(mapper_figures(), ("events", "us/event PII on", "us/event PII off", "off/on")))
+    print(flush=True)
+    if args.mapper_only:
+        return 0
 
     setup_django("aspects_sink_bench_tracking")
     import logging

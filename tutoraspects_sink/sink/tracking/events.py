@@ -20,6 +20,9 @@ a user id outside Int64 is 0, a time outside DateTime64's range is the time of m
 holding lone surrogates (``"\\ud800"``, which UTF-8 cannot encode) gets U+FFFD instead, and a
 body JSON cannot write (nested deeper than the interpreter recurses, non-text keys, NaN) is
 written from a cleaned copy. Anonymous events never take a user from their body.
+
+With PII off, personal data inside the body, the context, the page and an implicit event's
+name is removed here (:mod:`.personal`), before any transport sees the event.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from typing import Any
 
 from tutoraspects_sink import catalog
 
+from . import personal
+
 COLUMNS = catalog.tracking().columns
 COLUMN_TYPES = dict(catalog.tracking().column_types)
 
@@ -42,26 +47,10 @@ COLUMN_TYPES = dict(catalog.tracking().column_types)
 PII_FIELDS = catalog.tracking().personal_columns
 # Fields the tracking log has at the top level and event-tracking keeps in the context.
 HOISTED_FIELDS = (*PII_FIELDS, "event_source", "page")
-# Other keys that identify a person, removed from the event body and the context unless PII
-# is enabled (a best effort: event bodies are free-form).
-PII_KEYS = frozenset(
-    {
-        *PII_FIELDS,
-        "email",
-        "user_email",
-        "full_name",
-        "user_agent",
-        "client_id",
-        "target_username",
-        "old_username",
-        "new_username",
-    }
-)
 USAGE_KEY_PREFIXES = ("block-v1:", "ccx-block-v1:", "i4x://", "lb:", "lib-block-v1:")
 # Keys of an event body that may hold the usage key of the block the event is about.
 BLOCK_KEYS = ("problem_id", "usage_key", "block_id", "id")
 
-_PII_KEY_IN_JSON = re.compile('"(?:' + "|".join(sorted(map(re.escape, PII_KEYS))) + ')"\\s*:')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 # DateTime64(6)'s range (1900-01-01 to 2299-12-31), in microseconds since the epoch.
@@ -149,24 +138,16 @@ def to_json(value: Any, encode: Any = None) -> str:
         return str(encode(clean(value)))
 
 
-def scrub(value: Any) -> Any:
-    """``value`` without the keys of :data:`PII_KEYS`, at any depth."""
-    if isinstance(value, dict):
-        return {key: scrub(item) for key, item in value.items() if key not in PII_KEYS}
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    return value
-
-
-def _without_pii(value: Any, text: str, pii: bool, encode: Any) -> str:
-    """``text`` (the JSON of ``value``), re-encoded without personal keys if it has any and
-    PII is off. Searching the text is much cheaper than walking every event's objects."""
-    if pii or not _PII_KEY_IN_JSON.search(text) or not isinstance(value, dict | list):
+def _without_pii(value: Any, text: str, pii: bool, encode: Any, name: str = "") -> str:
+    """``text`` (the JSON of ``value``), written again without personal data if PII is off
+    and it may hold some (:mod:`.personal`). Searching the text is much cheaper than walking
+    every event's objects."""
+    if pii or not personal.needs_scrubbing(text, name):
         return text
     try:
-        return to_json(scrub(value), encode)
+        return to_json(personal.scrub(value, name), encode)
     except RecursionError:
-        return to_json(scrub(clean(value)), encode)
+        return to_json(personal.scrub(clean(value), name), encode)
 
 
 def new_event_id() -> uuid.UUID:
@@ -278,26 +259,29 @@ def split(
             fields[field] = str(value)
     if "host" in event and "host" not in context:
         context["host"] = event["host"]
+    if not pii:
+        # An implicit event's name is its request's path; the page is a URL.
+        name = personal.scrub_text(name)
+        if "page" in fields:
+            fields["page"] = personal.scrub_text(fields["page"])
     return name, moment, body, context, fields
 
 
-def _body(raw_body: Any, pii: bool) -> tuple[Any, str]:
-    """(the body as an object, its JSON without personal keys unless ``pii``)."""
+def _body(raw_body: Any, pii: bool, name: str) -> tuple[Any, str]:
+    """(the body as an object, its JSON without personal data unless ``pii``)."""
     body, text = _parse_body(raw_body)
-    if text is None or _ESCAPED_SURROGATE.search(text):
-        # Not JSON text, or JSON text whose escapes may spell a lone surrogate, which
-        # ClickHouse's JSON functions refuse: written again from the parsed, cleaned body.
-        text = to_json(body if body is not None else {})
-    else:
-        text = clean_text(text)
-    return body, _without_pii(body, text, pii, dumps)
+    body = {} if body is None else body
+    # Not JSON text, or JSON text whose escapes may spell a lone surrogate, which ClickHouse's
+    # JSON functions refuse: written again from the parsed, cleaned body.
+    text = to_json(body) if text is None or _ESCAPED_SURROGATE.search(text) else clean_text(text)
+    return body, _without_pii(body, text, pii, dumps, name)
 
 
 def to_row(event: Mapping[str, Any], event_id: uuid.UUID | str, pii: bool) -> list[Any]:
     """The ``tracking_events`` row of ``event``, in :data:`COLUMNS` order: always insertable
     (see the module docstring)."""
     name, moment, raw_body, context, fields = split(event, pii)
-    body, body_text = _body(raw_body, pii)
+    body, body_text = _body(raw_body, pii, name)
     in_body = body if isinstance(body, dict) else {}
     course_key = str(context.get("course_id") or in_body.get("course_id") or "")
     source = fields.get("event_source", "server")
@@ -336,7 +320,7 @@ def portable(event: Mapping[str, Any], pii: bool) -> tuple[str, datetime, str, s
     the process.
     """
     name, moment, raw_body, context, fields = split(event, pii)
-    _body_object, data = _body(raw_body, pii)
+    _body_object, data = _body(raw_body, pii, name)
     context.update(fields)
     context_text = _without_pii(context, to_json(context), pii, dumps)
     return clean_text(name), from_microseconds(to_microseconds(moment)), data, context_text
