@@ -14,6 +14,7 @@ from tutor import hooks
 
 from . import bundle, catalog, dashboards, do_commands, launch, limits, templating
 from .__about__ import __version__
+from .k8s_secret import SECRET_NAME, checksum_in_template, env_entries, secret_data_in_template
 from .sink.embedding import sdk
 
 PACKAGE_ROOT = importlib_resources.files("tutoraspects_sink")
@@ -142,6 +143,11 @@ hooks.Filters.ENV_TEMPLATE_VARIABLES.add_items(
         ("aspects_sink_superset_job_environment", dashboards.superset_job_environment_in_template),
         ("aspects_sink_superset_embedding_command", dashboards.embedding_command_in_template),
         ("aspects_sink_import_assets_command", dashboards.import_assets_command),
+        # Kubernetes: the Secret, its references in container environments, pod checksums.
+        ("aspects_sink_k8s_secret_name", SECRET_NAME),
+        ("aspects_sink_k8s_secret_data", secret_data_in_template),
+        ("aspects_sink_k8s_env", env_entries),
+        ("aspects_sink_k8s_secret_checksum", checksum_in_template),
     ]
 )
 

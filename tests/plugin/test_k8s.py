@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 from typing import Any
 
@@ -9,6 +10,8 @@ import kubernetes_validate
 import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
+
+from tutoraspects_sink.k8s_secret import SECRET_NAME
 
 from .conftest import TRICKY_PASSWORD, TutorRoot
 
@@ -25,6 +28,27 @@ def kustomize(root: TutorRoot) -> Manifests:
     for manifest in manifests:
         kubernetes_validate.validate(manifest, version, strict=True)
     return {(doc["kind"], doc["metadata"]["name"]): doc for doc in manifests}
+
+
+def the_secret(manifests: Manifests) -> dict[str, str]:
+    """The data of the plugin's Secret, as the pods read it (UTF-8 text)."""
+    data = manifests["Secret", SECRET_NAME]["data"]
+    return {key: base64.b64decode(value).decode("utf-8") for key, value in data.items()}
+
+
+def environment_of(manifests: Manifests, container: dict[str, Any]) -> dict[str, str]:
+    """A container's environment as its process sees it: plain values with Kubernetes'
+    ``$$`` read back as ``$``, references to the plugin's Secret resolved."""
+    secret = the_secret(manifests)
+    environment = {}
+    for item in container.get("env", []):
+        if "valueFrom" in item:
+            reference = item["valueFrom"]["secretKeyRef"]
+            assert reference["name"] == SECRET_NAME, item
+            environment[item["name"]] = secret[reference["key"]]
+        else:
+            environment[item["name"]] = item["value"].replace("$$", "$")
+    return environment
 
 
 def by_prefix(manifests: Manifests, kind: str, prefix: str) -> dict[str, Any]:
@@ -57,9 +81,13 @@ def test_clickhouse_deployment(manifests: Manifests) -> None:
     assert {"name": "CLICKHOUSE_SKIP_USER_SETUP", "value": "1"} in container["env"]
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     assert volumes["data"]["persistentVolumeClaim"] == {"claimName": "clickhouse"}
-    users = by_prefix(manifests, "ConfigMap", "aspects-sink-clickhouse-users")
-    assert volumes["users"]["configMap"]["name"] == users["metadata"]["name"]
-    assert "<password_sha256_hex>" in users["data"]["aspects-sink.xml"]
+    # The users file (the admin's password hash) comes from the Secret, not a ConfigMap.
+    assert volumes["users"]["secret"] == {
+        "secretName": SECRET_NAME,
+        "items": [{"key": "aspects-sink.xml", "path": "aspects-sink.xml"}],
+    }
+    assert "<password_sha256_hex>" in the_secret(manifests)["aspects-sink.xml"]
+    assert not [name for kind, name in manifests if name.startswith("aspects-sink-clickhouse")]
 
 
 def test_clickhouse_service_and_volume(default_root: TutorRoot, manifests: Manifests) -> None:
@@ -77,7 +105,7 @@ def test_job_gets_the_connection_and_the_migrations(
     pod = job["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert container["image"] == default_root.value("DOCKER_IMAGE_OPENEDX")
-    env = {item["name"]: item["value"].replace("$$", "$") for item in container["env"]}
+    env = environment_of(manifests, container)
     assert env["ASPECTS_SINK_CLICKHOUSE_URL"] == "http://clickhouse:8123"
     assert env["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"] == TRICKY_PASSWORD
     assert set(env) == {
@@ -98,9 +126,10 @@ def test_job_gets_the_connection_and_the_migrations(
     } | {f"ASPECTS_SINK_SUPERSET_{name}" for name in ("URL", "ADMIN_USER", "ADMIN_PASSWORD")}
     # The same environment as the compose job's: one list, rendered by both patches.
     compose = default_root.read_yaml("local/docker-compose.jobs.yml")["services"]
-    assert [(item["name"], item["value"]) for item in container["env"]] == list(
-        compose["aspects-sink-job"]["environment"].items()
-    )
+    assert list(env.items()) == [
+        (name, value.replace("$$", "$"))
+        for name, value in compose["aspects-sink-job"]["environment"].items()
+    ]
     assert container["volumeMounts"] == [
         {"mountPath": "/openedx/aspects-sink/migrations", "name": "migrations"},
         {"mountPath": "/openedx/aspects-sink/load-test-migrations", "name": "load-test-migrations"},
@@ -123,10 +152,7 @@ def test_external_clickhouse_keeps_only_the_job(external_manifests: Manifests) -
     assert not [key for key in external_manifests if "clickhouse" in key[1]]
     assert not [key for key in external_manifests if key[1].startswith("aspects-sink-clickhouse")]
     job = external_manifests["Job", "aspects-sink-job"]
-    env = {
-        item["name"]: item["value"]
-        for item in job["spec"]["template"]["spec"]["containers"][0]["env"]
-    }
+    env = environment_of(external_manifests, job["spec"]["template"]["spec"]["containers"][0])
     assert env["ASPECTS_SINK_CLICKHOUSE_URL"] == "https://clickhouse.example.org:8443"
     assert env["ASPECTS_SINK_CLICKHOUSE_CLUSTER_NAME"] == "analytics"
 
@@ -136,7 +162,7 @@ EMOJI_PASSWORD = "pässwörd 🎓👩‍🎓 漢字 \U0010fffd $HOME $(id) \"'\\
 
 
 def test_a_password_of_any_character_is_byte_identical_everywhere(make_tutor_root) -> None:
-    """Settings, the compose job and the Kubernetes job get the very same bytes (an emoji
+    """Settings, the compose job and the Kubernetes Secret get the very same bytes (an emoji
     used to reach compose and Kubernetes as two broken surrogate halves)."""
     import ast
     import json
@@ -153,13 +179,34 @@ def test_a_password_of_any_character_is_byte_identical_everywhere(make_tutor_roo
     assert compose["environment"]["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"].replace("$$", "$") == (
         EMOJI_PASSWORD
     )
-    (container,) = kustomize(root)["Job", "aspects-sink-job"]["spec"]["template"]["spec"][
-        "containers"
-    ]
-    env = {item["name"]: item["value"] for item in container["env"]}
-    assert env["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"].replace("$$", "$") == EMOJI_PASSWORD
-    expected = EMOJI_PASSWORD.encode("utf-8")
-    assert env["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"].replace("$$", "$").encode() == expected
+    manifests = kustomize(root)
+    (container,) = manifests["Job", "aspects-sink-job"]["spec"]["template"]["spec"]["containers"]
+    env = environment_of(manifests, container)
+    assert env["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"] == EMOJI_PASSWORD
+    # Secret data is never expanded by Kubernetes: the bytes as they are, no "$$".
+    data = manifests["Secret", SECRET_NAME]["data"]["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"]
+    assert base64.b64decode(data) == EMOJI_PASSWORD.encode("utf-8")
+
+
+# Characters kustomize mangles (NEL becomes a space) or refuses (DEL, C1, U+FFFE) in YAML text,
+# and the line breaks YAML 1.1 folds.
+CONTROL_PASSWORD = "a\x7fb\x80c\x85d\x9fe\ufffef\u2028g\u2029h\ti\nj\rk\ufeffl end "
+
+
+def test_a_password_of_control_characters_reaches_the_secret_byte_for_byte(
+    make_tutor_root,
+) -> None:
+    """Base64 in the Secret: ``kubectl kustomize`` builds it, and every byte survives."""
+    import json
+
+    root = make_tutor_root(
+        "controls", "ASPECTS_SINK_CLICKHOUSE_ADMIN_PASSWORD=" + json.dumps(CONTROL_PASSWORD)
+    )
+    # As config.yml holds it (Tutor's YAML round trip may fold a line break of YAML 1.1).
+    password = root.config()["ASPECTS_SINK_CLICKHOUSE_ADMIN_PASSWORD"]
+    assert all(char in password for char in "\x7f\x80\x85\x9f\ufffe")
+    data = kustomize(root)["Secret", SECRET_NAME]["data"]["ASPECTS_SINK_CLICKHOUSE_ADMIN_PASSWORD"]
+    assert base64.b64decode(data) == password.encode("utf-8")
 
 
 def test_no_hash_of_an_external_admin_password_is_rendered(external_root: TutorRoot) -> None:

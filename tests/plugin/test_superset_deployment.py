@@ -19,7 +19,7 @@ from tutoraspects_sink.superset import embedding
 from tutoraspects_sink.superset.assets import COURSE_ENGAGEMENT_DASHBOARD_UUID
 
 from .conftest import TRICKY_PASSWORD, TutorRoot, job_run
-from .test_k8s import by_prefix, kustomize
+from .test_k8s import SECRET_NAME, environment_of, kustomize, the_secret
 
 CONFIG = "plugins/aspects_sink/apps/superset/config/superset_config.py"
 IMAGE_CONTEXT = "plugins/aspects_sink/build/aspects-sink-superset"
@@ -205,9 +205,17 @@ def test_init_leaves_the_dashboards_imported_and_embeddable(superset_root: Tutor
 
 def test_k8s_deployment_service_job_and_settings(superset_root: TutorRoot) -> None:
     manifests = kustomize(superset_root)
-    config_map = by_prefix(manifests, "ConfigMap", "aspects-sink-superset-config")
-    assert config_map["data"] == {
-        "superset_config.py": (superset_root.env / CONFIG).read_text(encoding="utf-8")
+    # The settings hold the secret key and the metadata database's password: they come from
+    # the plugin's Secret, not from a ConfigMap.
+    secret = the_secret(manifests)
+    assert secret["superset_config.py"] == (superset_root.env / CONFIG).read_text(encoding="utf-8")
+    assert not [name for kind, name in manifests if name.startswith("aspects-sink-superset-config")]
+    config_volume = {
+        "name": "config",
+        "secret": {
+            "secretName": SECRET_NAME,
+            "items": [{"key": "superset_config.py", "path": "superset_config.py"}],
+        },
     }
     image = superset_root.value("ASPECTS_SINK_DOCKER_IMAGE_SUPERSET")
     config_path = dashboards.SUPERSET["config_path"]
@@ -219,17 +227,18 @@ def test_k8s_deployment_service_job_and_settings(superset_root: TutorRoot) -> No
     assert container["volumeMounts"] == [
         {"mountPath": config_path, "name": "config", "subPath": "superset_config.py"}
     ]
-    assert pod["volumes"][0]["configMap"]["name"] == config_map["metadata"]["name"]
+    assert pod["volumes"] == [config_volume]
     service = manifests["Service", "aspects-sink-superset"]
     assert service["spec"]["ports"][0]["port"] == 8088
     job = manifests["Job", "aspects-sink-superset-job"]["spec"]["template"]["spec"]
     (job_container,) = job["containers"]
     assert job_container["image"] == image
     compose = superset_root.read_yaml("local/docker-compose.jobs.yml")["services"]
-    assert [(item["name"], item["value"]) for item in job_container["env"]] == list(
-        compose["aspects-sink-superset-job"]["environment"].items()
-    )
-    assert job["volumes"][0]["configMap"]["name"] == config_map["metadata"]["name"]
+    assert list(environment_of(manifests, job_container).items()) == [
+        (name, str(value).replace("$$", "$"))
+        for name, value in compose["aspects-sink-superset-job"]["environment"].items()
+    ]
+    assert job["volumes"] == [config_volume]
 
 
 def test_without_superset_nothing_runs_but_the_jobs_exist(
