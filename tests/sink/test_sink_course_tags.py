@@ -88,6 +88,48 @@ def test_course_and_block_tags_follow_tagging_moves_and_deletes(sink):
     assert ObjectTag.objects.filter(object_id=video_id).count() == 2
 
 
+def test_moving_an_ancestor_of_applied_tags_redumps_the_courses_below_it(sink):
+    spec = build_course("TagM", "M1", "2026", sections=1, subsections=1, units=1)
+    course_key = str(publish_course(spec))
+    other = build_course("TagM", "M2", "2026", sections=1, subsections=1, units=1)
+    other_key = str(publish_course(other))
+    skills = make_skills()
+    video_id, problem_id = (
+        str(spec.location(spec.find("video")[0])),
+        str(spec.location(spec.find("problem")[0])),
+    )
+    with transaction.atomic():
+        api.tag_object(video_id, skills, ["Optics"])  # Physics is only an ancestor here
+        api.tag_object(problem_id, skills, ["Chemistry"])
+    before = dumped_tags(sink, course_key)
+    untouched = sink.rows("SELECT dump_id FROM {db}.current_course_overviews "
+                          "WHERE course_key = {c:String}", c=other_key)  # fmt: skip
+
+    # openedx_tagging announces the objects tagged with Science or Physics only: none. (A
+    # rename keeps tag ids; a move changes the ancestors of every tag below.)
+    with transaction.atomic():
+        science = skills.tag_set.get(value="Science")
+        science.value = "Natural sciences"
+        science.save()
+        physics = skills.tag_set.get(value="Physics")
+        physics.parent = skills.tag_set.get(value="Arts")
+        physics.save()
+    tags = dumped_tags(sink, course_key)
+    assert tags[video_id] == expected_tags(video_id) != before[video_id]
+    assert tags[problem_id] == expected_tags(problem_id)
+    arts = skills.tag_set.get(value="Arts").id
+    assert arts in tags[video_id] and science.id not in tags[video_id]
+    # A course without those tags is not dumped again.
+    assert sink.rows("SELECT dump_id FROM {db}.current_course_overviews "
+                     "WHERE course_key = {c:String}", c=other_key) == untouched  # fmt: skip
+
+    # Switching the taxonomy off takes its tags out of the course's dump, with no event.
+    with transaction.atomic():
+        skills.enabled = False
+        skills.save()
+    assert set(map(tuple, dumped_tags(sink, course_key).values())) == {()}
+
+
 def test_keys_of_blocks_name_their_course_and_others_none():
     course = "course-v1:TagC+C1+2026"
     assert str(course_of(course)) == course

@@ -130,6 +130,25 @@ def test_associations_changed_redumps_the_objects_tags(sink, skills):
     assert [row[4] for row in current(sink, "object_tag")] == ["Physique"]
 
 
+def test_a_taxonomy_saved_through_a_subclass_is_dumped(sink):
+    # openedx-core's CompetencyTaxonomy (multi-table inheritance): Django announces its saves
+    # with sender=CompetencyTaxonomy, never Taxonomy.
+    from openedx_learning.api import create_competency_taxonomy
+
+    with transaction.atomic():
+        competencies = create_competency_taxonomy("Competencies", export_id="competencies")
+        api.add_tag_to_taxonomy(competencies, "Teamwork")
+    assert [row[1] for row in current(sink, "taxonomy")] == ["Competencies"]
+    with transaction.atomic():
+        competencies.name, competencies.enabled = "Competences", False
+        competencies.save()
+    assert_views_equal_the_database(sink)
+    assert sink.rows("SELECT name, enabled FROM {db}.current_taxonomy") == [("Competences", False)]
+    with transaction.atomic():
+        competencies.delete()
+    assert current(sink, "taxonomy") == [] == current(sink, "tag")
+
+
 def test_disabled_tag_sinks_write_nothing(sink, settings):
     for name in ("taxonomy", "tag", "object_tag"):
         setattr(settings, catalog.get(name).setting, False)

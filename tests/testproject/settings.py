@@ -124,8 +124,13 @@ INSTALLED_APPS = [
     "openedx.core.djangoapps.user_api.apps.UserAPIConfig",
     "lms.djangoapps.ccx.apps.CCXConfig",
     "cms.djangoapps.contentstore.apps.ContentstoreConfig",
-    # Content tagging: the real openedx_tagging app (openedx-core), as edx-platform installs it.
+    # Content tagging: the real openedx_tagging app (openedx-core), as edx-platform installs it,
+    # with openedx-core's app that subclasses Taxonomy (CompetencyTaxonomy) and what it needs.
     "openedx_tagging",
+    "organizations",
+    "simple_history",
+    "openedx_catalog",
+    "openedx_learning",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

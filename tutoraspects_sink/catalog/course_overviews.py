@@ -28,6 +28,7 @@ SINK = CourseSink(
     ),
     course_table=Table("course_overviews", (*COURSE_COLUMNS, "deleted")),
     blocks_table=Table("course_blocks", BLOCK_COLUMNS),
+    selections=("tag_subtree", "taxonomy"),
     triggers=(
         # A dump writes whichever state the course is in: published, or gone.
         Trigger("xmodule.modulestore.django.COURSE_PUBLISHED", key="course_key"),
@@ -43,6 +44,12 @@ SINK = CourseSink(
         # an object's tags that openedx_tagging or Studio announce (a tag moved or deleted).
         Trigger(POST_SAVE, key="instance.object_id", sender="object_tag"),
         Trigger(POST_DELETE, key="instance.object_id", sender="object_tag"),
+        # A renamed or moved tag changes the ancestors of every tag below it, in one bulk
+        # UPDATE (openedx_tagging announces only the objects tagged with the saved tag itself):
+        # the courses with an object tag anywhere in its subtree. A taxonomy switched off or
+        # on changes which of its tags the dumps show: the courses it tags.
+        Trigger(POST_SAVE, key="instance.pk", sender="tag", by="tag_subtree"),
+        Trigger(POST_SAVE, key="instance.pk", sender="taxonomy", by="taxonomy"),
         Trigger(
             "openedx_events.content_authoring.signals.CONTENT_OBJECT_ASSOCIATIONS_CHANGED",
             key="content_object.object_id",

@@ -225,6 +225,9 @@ class CourseSink(Sink):
     model: PlatformModel
     course_table: Table
     blocks_table: Table
+    # Selections of a trigger's ``by`` beyond "key" (course or block keys): names of the
+    # courses that tag or taxonomy ids pick (the sink app's ``content_tags.courses_tagged``).
+    selections: tuple[str, ...] = ()
     backfilled: ClassVar[bool] = True  # courses whose last publish is newer than their dump
 
     @property

@@ -14,9 +14,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models.functions import Concat, StrIndex, Substr
+
+from tutoraspects_sink.catalog.object_tag import of_tag_subtrees
 
 from . import edx_platform
+
+_COURSE, _BLOCK = "course-v1:", "block-v1:"
 
 # The tag and its ancestors, read in the same row (TAXONOMY_MAX_DEPTH + 1 levels).
 _CHAIN = ("tag_id", *(f"tag__{'parent__' * level}parent_id" for level in range(5)))
@@ -69,3 +74,44 @@ def _add_deeper_ancestors(found: defaultdict[str, set[int]], deeper: dict[int, s
                 found[object_id].add(parent)
             following.setdefault(parent, set()).update(objects)
         deeper = following
+
+
+def courses_tagged(by: str, keys: list[Any]) -> list[str]:
+    """The keys of the courses whose dumps carry one of these tags: those with an object tag
+    (on the course or on a block of it) of a tag in the subtrees of these tag ids
+    (``by="tag_subtree"``: a saved tag changes its descendants' ancestors), or of these
+    taxonomies (``by="taxonomy"``: a disabled taxonomy's tags leave the dumps).
+
+    One query, which also cuts each object id down to its course, so that a tag applied to
+    thousands of blocks brings back one row per course, not one per block.
+    """
+    object_tags = edx_platform.get_model("object_tag")
+    if object_tags is None or not keys:
+        return []
+    if by == "tag_subtree":
+        selected = of_tag_subtrees(object_tags.objects.all(), list(keys))
+    elif by == "taxonomy":
+        selected = object_tags.objects.filter(taxonomy_id__in=keys)
+    else:
+        raise ValueError(f"no course selection {by!r}")
+    # "block-v1:Org+Course+Run+type@video+block@x" and "course-v1:Org+Course+Run" both name
+    # the course "course-v1:Org+Course+Run"; other objects (library blocks) name none.
+    course = Case(
+        When(
+            object_id__startswith=_BLOCK,
+            then=Concat(
+                Value(_COURSE),
+                Substr(
+                    "object_id",
+                    len(_BLOCK) + 1,
+                    StrIndex(F("object_id"), Value("+type@")) - len(_BLOCK) - 1,
+                ),
+                output_field=CharField(),
+            ),
+        ),
+        When(object_id__startswith=_COURSE, then=F("object_id")),
+        default=Value(""),
+        output_field=CharField(),
+    )
+    rows = selected.annotate(course=course).values_list("course", flat=True).distinct()
+    return sorted(key for key in rows if key)

@@ -40,6 +40,20 @@ def get_model(key: str) -> Any | None:
         return None
 
 
+def with_subclasses(model: Any) -> list[Any]:
+    """``model`` and every installed model derived from it, proxies included.
+
+    Django sends a model signal with the class of the saved instance as sender: a save through
+    a subclass (openedx-core's ``CompetencyTaxonomy``, a platform proxy of ``ObjectTag``) is
+    not announced to receivers connected for the base class alone."""
+    from django.apps import apps
+
+    return [
+        model,
+        *(other for other in apps.get_models() if other is not model and issubclass(other, model)),
+    ]
+
+
 def modulestore() -> Any:
     """The platform's modulestore (CMS and LMS both can read published courses)."""
     from xmodule.modulestore.django import modulestore as platform_modulestore

@@ -136,18 +136,22 @@ def connect_receivers() -> None:
             signal = edx_platform.import_object(trigger.signal)
             if signal is None:
                 continue
-            options: dict[str, Any] = {}
             sender = dumper.model_key if trigger.own_model else trigger.sender
+            senders: list[Any] = [None]
             if sender:
-                options["sender"] = edx_platform.get_model(sender)
-                if options["sender"] is None:
+                model = edx_platform.get_model(sender)
+                if model is None:
                     continue
-            signal.connect(
-                trigger_receiver(dumper, trigger),
-                weak=False,  # the receiver is a closure: nothing else keeps it alive
-                dispatch_uid=f"aspects_sink.{dumper.name}.{trigger.signal}.{sender}.{trigger.by}",
-                **options,
-            )
+                # Saves through a subclass or proxy are announced with it as sender.
+                senders = edx_platform.with_subclasses(model)
+            receiver = trigger_receiver(dumper, trigger)
+            for model_class in senders:
+                signal.connect(
+                    receiver,
+                    sender=model_class,
+                    weak=False,  # the receiver is a closure: nothing else keeps it alive
+                    dispatch_uid=f"aspects_sink.{dumper.name}.{trigger.signal}.{sender}.{trigger.by}",
+                )
     user_model = edx_platform.get_model("auth_user")
     if user_model is not None:
         pre_save.connect(

@@ -69,8 +69,12 @@ class CourseDumper(Dumper[CourseSink]):
         payload: Mapping[str, Any] | None = None,
     ) -> DumpResult:
         """Dump each course, then the CCX courses built on it (when CCX is enabled);
-        ``payload`` is catalog data (:meth:`event_payload`) for the first courses."""
+        ``payload`` is catalog data (:meth:`event_payload`) for the first courses. ``by``:
+        ``"key"`` (course or block keys) or a selection of :func:`.content_tags.courses_tagged`
+        (tag or taxonomy ids)."""
         result = DumpResult()
+        if by != "key":  # tag or taxonomy ids: the courses whose dumps carry their tags
+            keys = content_tags.courses_tagged(by, list(keys))
         courses = dict.fromkeys(course_of(str(key)) for key in keys)  # in order, once each
         for course_key in filter(None, courses):
             key = str(course_key)
