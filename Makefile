@@ -10,7 +10,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHDB_VERSION := 26.9.0
 
-.PHONY: setup superset aspects test lint typecheck format quickstart dashboards clickhouse services bench bench-publish bench-backfill bench-tracking bench-dashboards bench-history clean
+.PHONY: setup superset aspects test lint typecheck format quickstart dashboards clickhouse services bench bench-publish bench-backfill bench-tracking bench-dashboards bench-history bench-tags clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 not found; install it or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -83,7 +83,7 @@ dashboards: setup
 clickhouse: setup
 	$(BIN)/python -m devtools.embedded_clickhouse --data-dir .clickhouse-data --port 8123
 
-bench: bench-publish bench-backfill bench-tracking bench-cluster bench-dashboards bench-history
+bench: bench-publish bench-backfill bench-tracking bench-cluster bench-dashboards bench-history bench-tags
 
 bench-publish: setup services
 	$(BIN)/python -m benchmarks.course_publish --runs 9
@@ -103,6 +103,9 @@ bench-dashboards: setup
 
 bench-history: setup services
 	$(BIN)/python -m benchmarks.course_history
+
+bench-tags: setup services
+	$(BIN)/python -m benchmarks.tags --runs 9
 
 clean:
 	rm -rf $(VENV) $(ASPECTS_VENV) .clickhouse-data .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,14 @@ import argparse
 import statistics
 from typing import Any
 
-from benchmarks.harness import bench_database, setup_django, sink_target, table, timed
+from benchmarks.harness import (
+    bench_database,
+    course_publisher,
+    setup_django,
+    sink_target,
+    table,
+    timed,
+)
 
 BLOCKS = 5_000
 KEEP = 3
@@ -25,19 +32,12 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_django()
-    from celery import current_app
     from django.test import override_settings
     from factories import build_course, publish_course
-    from xmodule.modulestore.django import SignalHandler
 
-    from tutoraspects_sink.sink import dumpers
-    from tutoraspects_sink.sink.signals import trigger_receiver
-
-    current_app.conf.task_always_eager = True
     with bench_database(), sink_target(enable=("course_overviews",)) as target:
         client = target.client()
-        sink = dumpers.get("course_overviews")
-        on_course_published = trigger_receiver(sink, sink.declaration.triggers[0])
+        on_course_published = course_publisher()
         courses = {
             keep: publish_course(build_course("Hist", f"K{keep}", "2026", total_blocks=BLOCKS))
             for keep in (KEEP, 0)
@@ -47,7 +47,7 @@ def main() -> None:
             for keep, course_key in courses.items():
 
                 def publish(course_key: Any = course_key) -> None:
-                    on_course_published(sender=SignalHandler, course_key=course_key)
+                    on_course_published(course_key)
 
                 with override_settings(EVENT_SINK_CLICKHOUSE_COURSE_HISTORY_SNAPSHOTS=keep):
                     samples[keep].append(timed(publish))

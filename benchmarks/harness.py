@@ -106,6 +106,26 @@ def sink_target(enable: tuple[str, ...] = (), pii: bool = True) -> Iterator[Sink
             server.stop()
 
 
+def course_publisher() -> Callable[[Any], None]:
+    """``publish(course_key)``: what COURSE_PUBLISHED does for the course sink, through its own
+    receiver only (the platform's receivers are not ours to time); tasks run eagerly, so it
+    returns once the rows are committed. Call after :func:`setup_django`."""
+    from celery import current_app
+    from xmodule.modulestore.django import SignalHandler
+
+    from tutoraspects_sink.sink import dumpers
+    from tutoraspects_sink.sink.signals import trigger_receiver
+
+    current_app.conf.task_always_eager = True
+    sink = dumpers.get("course_overviews")
+    on_course_published = trigger_receiver(sink, sink.declaration.triggers[0])
+
+    def publish(course_key: Any) -> None:
+        on_course_published(sender=SignalHandler, course_key=course_key)
+
+    return publish
+
+
 def timed(action: Callable[[], Any]) -> float:
     started = time.perf_counter()
     action()

@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import transaction
 from factories import (
     build_course,
     delete_block,
     enroll,
     make_external_id,
+    make_skills,
     make_user,
     make_users,
     publish_block,
@@ -20,6 +22,7 @@ from factories import (
     rename_block,
     retire_user,
 )
+from openedx_tagging import api
 
 from tests.backfill.helpers import dump
 from tests.fixtures.cluster import ClusterSinkDatabase, single_node_copy, view_fingerprints
@@ -112,6 +115,14 @@ def test_the_pipeline_on_two_shards_reads_as_on_one_node(
         for key in course_keys if user is leaving else course_keys[index % COURSES :: 3]:
             enroll(user, key)
 
+    # Content tags on videos of every course (video_views_by_tag reads them on both shards).
+    skills = make_skills()
+    with transaction.atomic():
+        for number, spec in enumerate(courses):
+            for index, video in enumerate(spec.find("video")[:3]):
+                values = (["Optics", "Arts"], ["Chemistry"], [])[(number + index) % 3]
+                api.tag_object(str(spec.location(video)), skills, values)
+
     # A republished course: a video deleted from its unit, another renamed.
     republished = courses[0]
     videos = [republished.location(block) for block in republished.find("video")]
@@ -178,8 +189,10 @@ def test_the_pipeline_on_two_shards_reads_as_on_one_node(
     for view in (
         "current_course_blocks",
         "video_views",
+        "video_views_by_tag",
         "problem_attempts",
         "current_user_profile",
     ):
         assert on_cluster[view][0] > 0, view
     assert on_cluster["current_user_profile"][0] == PROFILES + len(learners)
+    assert db.rows("SELECT count() FROM {db}.video_views_by_tag WHERE tag = 'Science'")[0][0] > 0

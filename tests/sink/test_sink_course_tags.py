@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from celery import shared_task
 from django.db import transaction
 from factories import build_course, make_skills, publish_course
 from openedx_events.content_authoring.data import ContentObjectChangedData
@@ -128,6 +129,57 @@ def test_moving_an_ancestor_of_applied_tags_redumps_the_courses_below_it(sink):
         skills.enabled = False
         skills.save()
     assert set(map(tuple, dumped_tags(sink, course_key).values())) == {()}
+
+
+@shared_task
+def tag_one_block_at_a_time(object_ids: list[str], taxonomy_id: int, value: str) -> None:
+    """A platform task tagging block after block, each in a transaction of its own, as a
+    course import does (openedx_tagging's tag_object commits each object on its own)."""
+    taxonomy = api.get_taxonomy(taxonomy_id)
+    for object_id in object_ids:
+        api.tag_object(object_id, taxonomy, [value])
+
+
+def test_tag_events_for_blocks_of_one_course_cause_one_dump(sink, settings):
+    settings.EVENT_SINK_CLICKHOUSE_COURSE_HISTORY_SNAPSHOTS = 0  # every dump's row kept
+
+    def dumps() -> int:
+        return sink.rows(
+            "SELECT count() FROM {db}.course_overviews WHERE course_key = {c:String}",
+            c=course_key,
+        )[0][0]
+
+    spec = build_course("TagN", "N1", "2026", sections=2, subsections=1, units=10)
+    course_key = str(publish_course(spec))
+    blocks = [str(spec.location(block)) for block in spec.find("problem")]
+    blocks += [str(spec.location(block)) for block in spec.find("video")]
+    blocks = blocks[:20]
+    assert len(blocks) == 20
+    skills = make_skills()
+
+    # One transaction tagging 20 blocks: one dump.
+    before = dumps()
+    with transaction.atomic():
+        for object_id in blocks:
+            api.tag_object(object_id, skills, ["Optics"])
+    assert dumps() == before + 1
+    assert all(dumped_tags(sink, course_key)[object_id] for object_id in blocks)
+
+    # A platform task tagging them one transaction at a time: one dump, when it ends.
+    before = dumps()
+    tag_one_block_at_a_time.delay(blocks, skills.id, "Chemistry")
+    assert dumps() == before + 1
+    assert dumped_tags(sink, course_key)[blocks[0]] == expected_tags(blocks[0])
+
+    # Moving a tag applied to the 20 blocks: the subtree's courses after commit, then
+    # openedx_tagging's task announcing each of the 20 objects: one more dump, not 20.
+    before = dumps()
+    with transaction.atomic():
+        chemistry = skills.tag_set.get(value="Chemistry")
+        chemistry.parent = skills.tag_set.get(value="Arts")
+        chemistry.save()
+    assert dumps() == before + 2
+    assert dumped_tags(sink, course_key)[blocks[0]] == expected_tags(blocks[0])
 
 
 def test_keys_of_blocks_name_their_course_and_others_none():

@@ -3,6 +3,9 @@
 Signal handlers run inside LMS/CMS requests. Work is queued with ``transaction.on_commit`` so
 that a worker never reads a row its request has not committed yet (nor one it rolled back),
 and every key touched in one transaction goes out in one task per sink, not one per signal.
+Inside a Celery task of the platform (a course import tagging each block in a transaction of
+its own, openedx_tagging announcing every object of a renamed tag) keys are gathered until
+the task ends: a course tagged block by block is dumped once, not once per block.
 A failure to queue (broker down) is logged and swallowed: the request must succeed, and the
 backfill command repairs what did not get through.
 """
@@ -29,18 +32,37 @@ def _pending() -> defaultdict[tuple[str, str], set[str]]:
 
 
 def enqueue(sink_name: str, keys: Iterable[Any], by: str = "key") -> None:
-    """Dump ``keys`` of ``sink_name`` once the current transaction commits; callers have
-    found the sink switched on (in this request: a waffle flag may be on for its user only).
+    """Dump ``keys`` of ``sink_name`` once the current transaction commits (inside a task:
+    once the task ends); callers have found the sink switched on (in this request: a waffle
+    flag may be on for its user only).
 
     ``by`` is ``"key"`` (the sink's own keys) or ``"user"`` (every object of these users).
     """
     try:
         _pending()[(sink_name, by)].update(str(key) for key in keys)
+        if getattr(_local, "tasks", 0):
+            return  # sent when the task ends (its transactions are all over by then)
         # One callback per call: if the savepoint that registered an earlier callback rolls
         # back, Django drops that callback, and this one still flushes the batch.
         transaction.on_commit(flush)
     except Exception:
         log.exception("Could not schedule ClickHouse sink work for %s", sink_name)
+
+
+def task_started(**kwargs: Any) -> None:
+    """Celery's task_prerun: keys enqueued from now on wait for the task's end."""
+    _local.tasks = getattr(_local, "tasks", 0) + 1
+
+
+def task_ended(**kwargs: Any) -> None:
+    """Celery's task_postrun (sent whatever the task's outcome): send what the task gathered,
+    after the transaction it runs in, if any (an eager task inside a request) commits."""
+    _local.tasks = max(getattr(_local, "tasks", 0) - 1, 0)
+    if not _local.tasks:
+        try:
+            transaction.on_commit(flush)
+        except Exception:
+            log.exception("Could not schedule ClickHouse sink work gathered by a task")
 
 
 def enqueue_task(task_name: str, **kwargs: Any) -> None:

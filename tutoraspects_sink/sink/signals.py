@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from functools import cache, wraps
 from typing import Any
 
+from celery.signals import task_postrun, task_prerun
 from django.db.models.signals import post_save, pre_save
 
 from tutoraspects_sink.catalog.declarations import Trigger
@@ -152,6 +153,9 @@ def connect_receivers() -> None:
                     weak=False,  # the receiver is a closure: nothing else keeps it alive
                     dispatch_uid=f"aspects_sink.{dumper.name}.{trigger.signal}.{sender}.{trigger.by}",
                 )
+    # Keys enqueued inside a Celery task are sent once, when it ends (see :mod:`.delivery`).
+    task_prerun.connect(delivery.task_started, dispatch_uid="aspects_sink.task_started")
+    task_postrun.connect(delivery.task_ended, dispatch_uid="aspects_sink.task_ended")
     user_model = edx_platform.get_model("auth_user")
     if user_model is not None:
         pre_save.connect(
