@@ -70,36 +70,41 @@ def test_a_settings_event_sent_as_json_text_loses_them_too():
     assert json.loads(result["event"]) == {"setting": "name", "old": None, "new": None}
 
 
+# Routes carrying a username ({u}) or an email ({email}); {course} and {problem} are keys.
+USERNAME_URL_TEMPLATES = [
+    "https://lms.example.com/u/{u}",
+    "https://apps.example.com/profile/u/{u}",
+    "/api/user/v1/accounts/{u}",
+    "/api/user/v1/accounts/{u}/image",
+    "/api/user/v1/accounts/{u}/deactivate/",
+    "/api/user/v1/accounts/{u}/verification_status/",
+    "/api/user/v1/accounts/{u}/retirement_status/",
+    "/api/user/v1/accounts/name_change/{u}/confirm/",
+    "/api/user/v1/preferences/{u}",
+    "/api/user/v1/preferences/{u}/pref-lang",
+    "/api/profile_images/v1/{u}/upload",
+    "/api/mobile/v0.5/users/{u}/course_enrollments/",
+    "/api/mobile/v4/users/{u}/course_status_info/{course}",
+    "/api/mobile/v1/course_dates/{u}",
+    "/api/bookmarks/v1/bookmarks/{u},{problem}/",
+    "/api/enrollment/v1/enrollment/{u},{course}",
+    "/api/certificates/v0/certificates/{u}/courses/{course}/",
+    "/api/team/v0/team_membership/team-1,{u}",
+    "/api/third_party_auth/v0/users/{u}",
+    "/api/user_tours/v1/{u}",
+    "/api/badges/v1/assertions/user/{u}/",
+    "https://apps.example.com/discussions/{course}/learners/{u}/posts",
+    "/courses/{course}/submission_history/{u}/{problem}",
+    "/api/grades/v1/courses/{course}/?username={u}&page=2",
+    "/api/courses/v1/blocks/?course_id={course}&username={u}&depth=all",
+    "/api/discussion/v1/threads/?course_id={course}&author={u}",
+    "/courses/{course}/instructor/api/x?unique_student_identifier={u}",
+    "/api/user/v1/accounts?email={email}",
+    "/api/enrollment/v1/enrollments/?User={u}#top",
+]
 USERNAME_URLS = [
-    f"https://lms.example.com/u/{USER}",
-    f"https://apps.example.com/profile/u/{USER}",
-    f"/api/user/v1/accounts/{USER}",
-    f"/api/user/v1/accounts/{USER}/image",
-    f"/api/user/v1/accounts/{USER}/deactivate/",
-    f"/api/user/v1/accounts/{USER}/verification_status/",
-    f"/api/user/v1/accounts/{USER}/retirement_status/",
-    f"/api/user/v1/accounts/name_change/{USER}/confirm/",
-    f"/api/user/v1/preferences/{USER}",
-    f"/api/user/v1/preferences/{USER}/pref-lang",
-    f"/api/profile_images/v1/{USER}/upload",
-    f"/api/mobile/v0.5/users/{USER}/course_enrollments/",
-    f"/api/mobile/v4/users/{USER}/course_status_info/{COURSE}",
-    f"/api/mobile/v1/course_dates/{USER}",
-    f"/api/bookmarks/v1/bookmarks/{USER},{PROBLEM}/",
-    f"/api/enrollment/v1/enrollment/{USER},{COURSE}",
-    f"/api/certificates/v0/certificates/{USER}/courses/{COURSE}/",
-    f"/api/team/v0/team_membership/team-1,{USER}",
-    f"/api/third_party_auth/v0/users/{USER}",
-    f"/api/user_tours/v1/{USER}",
-    f"/api/badges/v1/assertions/user/{USER}/",
-    f"https://apps.example.com/discussions/{COURSE}/learners/{USER}/posts",
-    f"/courses/{COURSE}/submission_history/{USER}/{PROBLEM}",
-    f"/api/grades/v1/courses/{COURSE}/?username={USER}&page=2",
-    f"/api/courses/v1/blocks/?course_id={COURSE}&username={USER}&depth=all",
-    f"/api/discussion/v1/threads/?course_id={COURSE}&author={USER}",
-    f"/courses/{COURSE}/instructor/api/x?unique_student_identifier={USER}",
-    f"/api/user/v1/accounts?email={EMAIL}",
-    f"/api/enrollment/v1/enrollments/?User={USER}#top",
+    url.format(u=USER, email=EMAIL, course=COURSE, problem=PROBLEM)
+    for url in USERNAME_URL_TEMPLATES
 ]
 
 
@@ -151,7 +156,11 @@ def test_urls_without_a_username_are_kept_beside_one_cleaned(url):
 def test_json_carried_as_text_is_cleaned_inside_at_any_depth():
     inner = {"username": USER, "a": [{"email": EMAIL, "n": 1}], "u": f"/u/{USER}"}
     twice = json.dumps({"payload": json.dumps(inner), "kept": "yes"})
-    body = {"state": json.dumps(inner), "deeper": [{"x": twice}]}
+    body = {
+        "state": json.dumps(inner),
+        "deeper": [{"x": twice}],
+        "encoded_twice": json.dumps(json.dumps(inner)),
+    }
 
     stored = row("edx.custom", body)["event"]
 
@@ -161,6 +170,7 @@ def test_json_carried_as_text_is_cleaned_inside_at_any_depth():
     deeper = json.loads(cleaned["deeper"][0]["x"])
     assert deeper["kept"] == "yes"
     assert json.loads(deeper["payload"])["a"] == [{"n": 1}]
+    assert json.loads(json.loads(cleaned["encoded_twice"])) == json.loads(cleaned["state"])
     # A browser event's body is JSON text: the same rules.
     legacy = {"event_type": "edx.custom", "event_source": "browser", "event": json.dumps(body)}
     text = events.to_row(legacy, EVENT_ID, False)[events.COLUMNS.index("event")]

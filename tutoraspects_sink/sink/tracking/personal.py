@@ -198,11 +198,12 @@ def suspect(text: str) -> bool:
 
 def scrub_text(text: str) -> str:
     """``text`` without usernames in URL paths, personal query values and email addresses;
-    JSON carried as text is cleaned inside and written again."""
+    JSON carried as text (an object, an array, or a string: JSON text encoded twice) is
+    cleaned inside and written again."""
     head = text[:1]
     if head.isspace():
         head = text.lstrip()[:1]
-    if head in ("{", "["):
+    if head in ("{", "[", '"'):
         inner = _scrub_json_text(text)
         if inner is not None:
             return inner
@@ -227,18 +228,19 @@ def _has_personal_query(text: str) -> bool:
 
 def _scrub_json_text(text: str) -> str | None:
     """JSON ``text`` cleaned and written again (unchanged if nothing was removed), or None if
-    it is not a JSON object or array. Too deep to read and possibly personal: the marker."""
+    it is not a JSON object, array or string. Too deep to read and possibly personal: the
+    marker."""
     try:
         value = json.loads(text)
     except RecursionError:
         return MARKER if suspect(text) else text
     except ValueError:
         return None
-    if not isinstance(value, dict | list):
+    if not isinstance(value, dict | list | str):
         return None
     if not suspect(text):
         return text
-    cleaned = scrub(value)
+    cleaned = scrub_text(value) if isinstance(value, str) else scrub(value)
     if cleaned == value:
         return text
     return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"), default=str)
