@@ -15,6 +15,7 @@ from xmodule.modulestore import BlockData, ModuleStoreEnum
 from xmodule.modulestore.django import modulestore
 from xmodule.util.keys import BlockKey
 
+from tests.fixtures.stores import PublicApiOnly
 from tutoraspects_sink.sink.outline import (
     configured_reader,
     read_published_outline,
@@ -84,18 +85,6 @@ def test_a_missing_course_is_none_for_both_readers():
 def test_ccx_courses_are_left_to_the_xblocks():
     ccx_key = CCXLocator.from_course_locator(COURSE, "7")
     assert structure.read(ccx_key, modulestore()) is structure.DECLINED
-
-
-class PublicApiOnly:
-    """A modulestore with the public API only, as a store other than split offers."""
-
-    def __init__(self, store):
-        self._store = store
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._store, name)
 
 
 def test_a_modulestore_without_split_internals_falls_back_with_one_warning(caplog, fresh_warnings):

@@ -18,6 +18,7 @@ from factories import (
     publish_course,
     rename_block,
 )
+from mirror_support.failing_blocks import failing_platform_class
 from mirror_support.failing_blocks import installed as failing_blocks_installed
 from modulestore_mirror.runtime import RUNTIME
 from opaque_keys.edx.locator import CourseLocator
@@ -25,6 +26,7 @@ from xmodule.modulestore import BlockData, ModuleStoreEnum
 from xmodule.modulestore.django import modulestore
 from xmodule.util.keys import BlockKey
 
+from tests.fixtures.stores import PublicApiOnly
 from tutoraspects_sink.sink.outline import broken, structure, xblocks
 
 pytestmark = pytest.mark.django_db
@@ -321,6 +323,48 @@ def test_a_failed_block_copied_from_a_library_is_named_from_its_template(failing
     assert blocks[str(copy)].display_name == "Broken quiz"
     assert blocks[str(copy)].graded is True  # inherited: its template does not set it
     assert blocks[str(graded_copy)].graded is False  # its template's, before its parent's
+
+
+def test_tabs_and_about_pages_that_fail_to_load_are_listed_as_stored():
+    # No parent names a detached block: its error block is mapped back through split's
+    # published structure (the block of its type, definition and edit time).
+    with failing_platform_class("static_tab"), failing_platform_class("about"):
+        spec = build_course("FidelityX", "BROKENTAB", "2026", sections=1, subsections=1)
+        course_key = publish_course(spec)
+        failed = [page for page in spec.detached if page.block_type in {"static_tab", "about"}]
+        assert len(failed) == 4  # three about pages: one edit time, one definition each
+        assert all(
+            published_item(spec.location(page)).location.block_type == "error" for page in failed
+        )
+
+        blocks = both_readers(course_key)
+
+    assert not any(block.block_type == "error" for block in blocks.values())
+    for page in failed:
+        row = blocks[str(spec.location(page))]
+        assert (row.block_type, row.detached, row.parent) == (page.block_type, True, "")
+        assert row.display_name == (page.display_name or "overview")  # AboutBlock: "overview"
+
+
+def test_a_failed_tab_that_cannot_be_mapped_back_is_left_out(caplog):
+    # As the reference leaves it out: no error row for a page nobody's events name.
+    with failing_platform_class("static_tab"):
+        spec = build_course("FidelityX", "LOSTTAB", "2026", sections=1, subsections=1)
+        course_key = publish_course(spec)
+        store = PublicApiOnly(modulestore())
+        with (
+            caplog.at_level(logging.WARNING, logger=broken.__name__),
+            store.bulk_operations(course_key, emit_signals=False),
+            store.branch_setting(ModuleStoreEnum.Branch.published_only, course_key),
+        ):
+            rows = xblocks.read(course_key, store)
+
+    assert [row.block_type for row in rows if row.detached] == [
+        tab.block_type for tab in spec.detached if tab.block_type != "static_tab"
+    ]
+    warnings = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert len(warnings) == 1
+    assert str(course_key) in warnings[0]
 
 
 def test_a_failed_block_that_cannot_be_mapped_back_keeps_its_error_row(failing_blocks, caplog):

@@ -38,6 +38,28 @@ class FailingOwnRuleBlock(FailingBlock):
 
 
 @contextmanager
+def failing_platform_class(block_type: str) -> Iterator[None]:
+    """The platform's class of ``block_type`` replaced, while in the block, by a subclass
+    (same fields and defaults) that raises when a block is built, as a class given data it
+    cannot read does."""
+    from modulestore_mirror import runtime
+    from modulestore_mirror.block_classes import PLATFORM_BLOCK_CLASSES
+
+    original = PLATFORM_BLOCK_CLASSES[block_type]
+    failing = type(f"Failing{original.__name__}", (original,), {"__init__": FailingBlock.__init__})
+    caches = (runtime._load_block_type, runtime.block_class, runtime.constructs_itself)
+    PLATFORM_BLOCK_CLASSES[block_type] = failing
+    for cache in caches:
+        cache.cache_clear()
+    try:
+        yield
+    finally:
+        PLATFORM_BLOCK_CLASSES[block_type] = original
+        for cache in caches:
+            cache.cache_clear()
+
+
+@contextmanager
 def installed() -> Iterator[None]:
     """Block types ``failing``, ``failing_poll`` and ``failing_own_rule`` installed as XBlocks
     while in the block."""

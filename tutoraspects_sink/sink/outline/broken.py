@@ -7,7 +7,9 @@ block, and the structure reader, which builds no block, lists it as stored. So t
 reader maps such a block back before writing its row:
 
 * key: the parent's ``children`` still name the original key, in course order; the error
-  block takes the next one whose block type is the one its contents name.
+  block takes the next one whose block type is the one its contents name. A detached block
+  (tab, about or info page) has no parent: it takes the key of the one block of split's
+  published structure with the type, definition and edit time its contents show.
 * block type, settings (``display_name``, ``graded``, and those a block copied from a template
   falls back to, its ``defaults``) and edit time: the error block's ``contents``, split's
   ``repr(BlockData)`` (``BlockData`` is not JSON-encodable, so ``ErrorBlock.from_json`` falls
@@ -21,7 +23,8 @@ reader maps such a block back before writing its row:
 
 A block that cannot be mapped back (contents of another form, a definition that cannot be
 read, or a class the structure reader declines) keeps the error block's row, with one warning
-per course.
+per course; a detached one is left out instead, as the reference sink leaves it out (an error
+row for a page nobody's events name, numbered 0:0:0, would only mislead).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from .. import edx_platform
 from . import structure
 
 log = logging.getLogger(__name__)
@@ -174,10 +178,56 @@ class Recovery:
             if key.block_type != stored.block_type:
                 mapped.append(self._unmapped(kid))
                 continue
-            recovered = _recovered(parent, key, stored, self.definitions)
+            recovered = _recovered(
+                lambda: parent.runtime, key, stored, self.definitions,
+                bool(getattr(parent, "graded", False)),
+                under_library=parent.location.block_type == "library_content",
+            )  # fmt: skip
             position += recovered is not None
             mapped.append(self._unmapped(kid) if recovered is None else recovered)
         return mapped
+
+    def detached(
+        self,
+        blocks: list[Any],
+        structure_of: Callable[[], dict[str, Any] | None],
+        runtime_of: Callable[[], Any],
+    ) -> list[Any]:
+        """``blocks`` (the detached blocks ``get_items`` gives) with each error block replaced
+        by the block it stands for: the one block of the published structure (read through
+        ``structure_of``, split's) of the type, definition and edit time its contents show.
+        No parent names a detached block, so an error block that cannot be mapped back this
+        way is left out, as the reference sink leaves it out (it picks detached blocks by
+        type, and an error block's is ``error``), with one warning per course."""
+        if not any(block.location.block_type == "error" for block in blocks):
+            return blocks
+        stored_blocks = _stored_detached(structure_of, blocks)
+        mapped = []
+        for block in blocks:
+            if block.location.block_type != "error":
+                mapped.append(block)
+                continue
+            stored = stored_block(getattr(block, "contents", None))
+            keys = [] if stored is None else stored_blocks.get(_identity(stored), [])
+            recovered = None
+            if stored is not None and len(keys) == 1:
+                key = self.course_key.make_usage_key(*keys[0])
+                recovered = _recovered(runtime_of, key, stored, self.definitions, _MISSING)
+            if recovered is None:
+                self._left_out(block)
+            else:
+                mapped.append(recovered)
+        return mapped
+
+    def _left_out(self, block: Any) -> None:
+        self.unmapped += 1
+        if self.unmapped == 1:
+            log.warning(
+                "A tab, about or info page of %s failed to load and cannot be mapped back to "
+                "its key; it is left out of the course dump (error block %s)",
+                self.course_key,
+                block.location,
+            )
 
     def _unmapped(self, kid: Any) -> Any:
         self.unmapped += 1
@@ -192,6 +242,39 @@ class Recovery:
 
 
 Definitions = Callable[[list[Any]], dict[Any, dict[str, Any]]]
+
+
+def _identity(stored: StoredBlock) -> tuple[str, str, str]:
+    """What tells a block apart in its error block's contents: its block type, definition (one
+    per block) and edit time."""
+    return stored.block_type, stored.definition, stored.edited_on
+
+
+def _stored_detached(
+    structure_of: Callable[[], dict[str, Any] | None], loaded: list[Any]
+) -> dict[tuple[str, str, str], list[tuple[str, str]]]:
+    """The published structure's blocks of the types of ``loaded`` that did not load (keys by
+    identity); nothing when the structure cannot be read (not split)."""
+    try:
+        document = structure_of()
+    except Exception:  # not split, or internals that moved: nothing can be mapped back
+        document = None
+    if document is None:
+        return {}
+    detached_types = edx_platform.detached_block_types()
+    done = {(block.location.block_type, block.location.block_id) for block in loaded}
+    keys: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    for key, data in document["blocks"].items():
+        block_type, block_id = key
+        if block_type in detached_types and (block_type, block_id) not in done:
+            edited_on = data.edit_info.edited_on
+            identity = (
+                block_type,
+                str(data.definition),
+                "" if edited_on is None else str(edited_on),
+            )
+            keys.setdefault(identity, []).append((block_type, block_id))
+    return keys
 
 
 def definition_ids(shown: str) -> list[Any]:
@@ -215,12 +298,19 @@ def _content_name(stored: StoredBlock, definitions: Definitions | None) -> Any:
     raise structure.Declined(f"definition {stored.definition} not found")
 
 
-def _recovered(
-    parent: Any, key: Any, stored: StoredBlock, definitions: Definitions | None
+def _recovered(  # noqa: PLR0917 - what the two kinds of failed blocks differ in
+    runtime_of: Callable[[], Any],
+    key: Any,
+    stored: StoredBlock,
+    definitions: Definitions | None,
+    inherited: Any,
+    under_library: bool = False,
 ) -> RecoveredBlock | None:
-    """The row values of the failed block ``key``, resolved as the structure reader does."""
+    """The row values of the failed block ``key``, resolved as the structure reader does:
+    ``runtime_of`` gives a runtime to load its class through; ``inherited`` is the graded
+    value of its parent (``_MISSING`` for a detached block: none)."""
     try:
-        facts = structure.BlockClasses(lambda: parent.runtime).facts(stored.block_type)
+        facts = structure.BlockClasses(runtime_of).facts(stored.block_type)
         if facts.name_in_definition:
             name = _content_name(stored, definitions)
             if name is _MISSING:
@@ -233,12 +323,14 @@ def _recovered(
     except Exception:  # a class that cannot be read: keep the error block
         return None
     graded = stored.fields.get("graded", _MISSING)
-    if graded is _MISSING and parent.location.block_type == "library_content":
+    if graded is _MISSING and (under_library or inherited is _MISSING):
         graded = stored.defaults.get("graded", _MISSING)  # its template's, before its parent's
+    if graded is _MISSING:
+        graded = facts.graded_default if inherited is _MISSING else inherited
     return RecoveredBlock(
         key,
         display_name,
-        bool(getattr(parent, "graded", False)) if graded is _MISSING else structure.boolean(graded),
+        structure.boolean(graded),
         facts.completion_mode,
         stored.edited_on,
     )

@@ -106,23 +106,21 @@ def read(course_key: Any, store: Any) -> list[OutlineBlock] | None:
     if course is None:
         return None
     location_of = location_formatter(course_key)
+    recovery = broken.Recovery(
+        course_key, lambda ids: edx_platform.block_definitions(store, course_key, ids)
+    )
     blocks = [
         outline_block(block, location, parent, detached=False)
-        for block, location, parent in walk_outline(
-            course,
-            location_of,
-            broken.Recovery(
-                course_key, lambda ids: edx_platform.block_definitions(store, course_key, ids)
-            ),
-        )
+        for block, location, parent in walk_outline(course, location_of, recovery)
     ]
     # Tabs, about and info pages are in no outline. A callable criterion is the one form
     # every modulestore's get_items accepts.
     detached_types = edx_platform.detached_block_types()
-    blocks += [
-        outline_block(block, location_of(block), "", detached=True)
-        for block in store.get_items(
-            course_key, qualifiers={"category": detached_types.__contains__}
-        )
-    ]
+    detached = store.get_items(course_key, qualifiers={"category": detached_types.__contains__})
+    detached = recovery.detached(
+        detached,
+        lambda: edx_platform.published_structure(store, course_key),
+        lambda: course.runtime,
+    )
+    blocks += [outline_block(block, location_of(block), "", detached=True) for block in detached]
     return blocks
