@@ -3,6 +3,7 @@ never reach the LMS/CMS request."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 import pytest
@@ -77,12 +78,45 @@ def test_a_flag_on_for_some_users_is_honoured_by_the_worker(sink, settings, monk
         set_current_request(None)
     assert sink.count("user_profile") == 0
 
-    # The worker: the same message, no request.
+    # The worker: the same message, no request; the request's decision travels in it.
     assert [name for name, _kwargs in sent] == ["dump"]
+    assert sent[0][1]["switched_on"] is True
     for name, kwargs in sent:
         getattr(tasks, name).apply(kwargs=kwargs).get()
     rows = sink.dicts("SELECT user_id, city FROM {db}.current_user_profile")
     assert rows == [{"user_id": learner.id, "city": "Lyon"}]
+
+
+def previous_release_dump(self, sink_name, keys, by="key", *, payload=None, catalog=None):
+    """``tutoraspects_sink.dump`` as workers before the ``switched_on`` argument (5bd096d)
+    declare it: Celery calls it with the message's arguments, and an unknown one fails."""
+
+
+def test_messages_of_a_sink_switched_on_for_everyone_run_on_older_workers(sink, settings, queued):
+    # Rolling upgrade: a new web process queues, a worker of the previous release runs. The
+    # worker reads a switch that is on for everyone as on: no switched_on in the message.
+    publish_course(build_course(number="ROLL1", sections=1, subsections=1, units=1))
+    settings.EVENT_SINK_CLICKHOUSE_COURSE_OVERVIEWS_ENABLED = False
+    with override_flag("event_sink_clickhouse.course_overviews.enabled", active=True):
+        publish_course(build_course(number="ROLL2", sections=1, subsections=1, units=1))
+
+    dumps = [kwargs for name, kwargs in queued if name == "dump"]
+    assert {kwargs["sink_name"] for kwargs in dumps} >= {"course_overviews"}
+    for kwargs in dumps:
+        assert "switched_on" not in kwargs
+        inspect.signature(previous_release_dump).bind(None, **kwargs)
+    assert sink.count("course_overviews") == 2
+
+
+def test_tasks_ignore_arguments_of_a_later_release(sink):
+    # The other direction: a message queued by a later release, with an argument this one
+    # does not know, still runs.
+    from tutoraspects_sink.sink import tasks
+
+    course_key = publish_course(build_course(number="ROLL3", sections=1, subsections=1, units=1))
+    arguments = {"sink_name": "course_overviews", "keys": [str(course_key)], "added_later": 1}
+    assert tasks.dump.apply(kwargs=arguments).get() > 0
+    assert tasks.retire_user.apply(kwargs={"user_id": 7, "added_later": True}).get() > 0
 
 
 def test_a_missing_model_disables_its_sink_with_one_warning(sink, settings, caplog):

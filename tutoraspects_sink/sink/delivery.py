@@ -8,6 +8,10 @@ its own, openedx_tagging announcing every object of a renamed tag) keys are gath
 the task ends: a course tagged block by block is dumped once, not once per block.
 A failure to queue (broker down) is logged and swallowed: the request must succeed, and the
 backfill command repairs what did not get through.
+
+Messages carry only the arguments the worker needs, so that during a rolling upgrade a worker
+of the previous release still runs what a new web process queues: ``switched_on`` (which
+workers before it reject) is sent only when the worker could not tell by itself.
 """
 
 from __future__ import annotations
@@ -29,6 +33,17 @@ def _pending() -> defaultdict[tuple[str, str], set[str]]:
     if not hasattr(_local, "pending"):
         _local.pending = defaultdict(set)
     return _local.pending
+
+
+def dump_arguments(sink_name: str, **arguments: Any) -> dict[str, Any]:
+    """The arguments of a ``dump`` task of ``sink_name``, queued by a request that found the
+    sink switched on: with ``switched_on=True`` only when a worker, which has no request
+    (and no user), would read the switch as off, i.e. a waffle flag on for some users only."""
+    from . import toggles
+
+    if not toggles.switched_on_everywhere(sink_name):
+        arguments["switched_on"] = True
+    return {"sink_name": sink_name, **arguments}
 
 
 def enqueue(sink_name: str, keys: Iterable[Any], by: str = "key") -> None:
@@ -84,7 +99,7 @@ def flush() -> None:
     pending.clear()
     for sink_name, by, keys in batches:
         # Only sinks found switched on in this request were queued: the task honours that.
-        _send("dump", {"sink_name": sink_name, "keys": keys, "by": by, "switched_on": True})
+        _send("dump", dump_arguments(sink_name, keys=keys, by=by))
 
 
 def _send(task_name: str, kwargs: Mapping[str, Any]) -> None:

@@ -59,9 +59,8 @@ def trigger_receiver(dumper: dumpers.Dumper[Any], trigger: Trigger) -> Callable[
             return
         if trigger.payload:
             payload = dumper.event_payload(kwargs[trigger.payload])
-            delivery.enqueue_task(
-                "dump", sink_name=dumper.name, keys=[str(key)], payload=payload, switched_on=True
-            )
+            arguments = delivery.dump_arguments(dumper.name, keys=[str(key)], payload=payload)
+            delivery.enqueue_task("dump", **arguments)
         elif trigger.now:
             # Selected now, before the change the signal announces unlinks them.
             selected = dumper.select(trigger.by, [key]).values_list("pk", flat=True)

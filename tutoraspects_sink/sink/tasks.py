@@ -4,6 +4,10 @@ Tasks acknowledge their message only once done (``acks_late``) and are re-queued
 dies mid-task, so a change survives both a ClickHouse outage and a worker restart. Every dump
 re-reads the current database state, so a retried or duplicated task writes a fresh snapshot
 rather than stale data, and "latest snapshot wins" keeps the current views exact.
+
+Task signatures take any other keyword argument and ignore it: during a rolling upgrade a
+worker may receive a message queued by a later release, with an argument it does not know;
+failing on it would lose the work.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ def dump(
     payload: Mapping[str, Any] | None = None,
     catalog: Mapping[str, Any] | None = None,  # the name of payload in earlier releases
     switched_on: bool | None = None,
+    **later: Any,  # arguments of a later release (see the module docstring)
 ) -> int:
     """Write the current state of ``keys`` (or of these users' objects) to ClickHouse.
 
@@ -89,7 +94,7 @@ def dump(
 
 
 @shared_task(name="tutoraspects_sink.retire_user", **TASK_OPTIONS)
-def retire_user(self: Any, user_id: int) -> int:
+def retire_user(self: Any, user_id: int, **later: Any) -> int:
     """Record ``user_id`` as retired, then physically delete their rows from every table that
     holds user data (declared by each sink: model sinks, tracking events).
 

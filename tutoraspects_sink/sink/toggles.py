@@ -38,11 +38,17 @@ def is_pii_model(model: str) -> bool:
 
 def switched_on(model: str) -> bool:
     """The sink's own switch: the setting, else the waffle flag (PII not considered)."""
+    if get_current_request() is None:
+        return switched_on_everywhere(model)
     if getattr(settings, catalog.get(model).setting, False):
         return True
-    flag = _waffle_flag(model)
-    if get_current_request() is None:
-        # Celery tasks and commands have no request: a flag then counts only when it is on for
-        # everyone. That is edx-toggles' own answer, minus the warning it logs on every call.
-        return get_waffle_flag_model().get(flag.name).everyone is True
-    return bool(flag.is_enabled())
+    return bool(_waffle_flag(model).is_enabled())
+
+
+def switched_on_everywhere(model: str) -> bool:
+    """The switch as a Celery task or a command reads it, with no request: the setting, else
+    the waffle flag only when it is on for everyone. That is edx-toggles' own answer, minus
+    the warning it logs on every call."""
+    if getattr(settings, catalog.get(model).setting, False):
+        return True
+    return get_waffle_flag_model().get(_waffle_flag(model).name).everyone is True
