@@ -2,8 +2,9 @@
 course untagged, from the COURSE_PUBLISHED signal to committed rows in ClickHouse.
 
 Target (issue 14): a 2,000-block course with 3 tags per block publishes within 1.2x of the
-same course untagged. The tags are read with one query per course (each object tag with its
-tag's chain of parents), and each block's ``tags`` key is its tags and their ancestors. The
+same course untagged. The tags are read with two queries per course (the object tags, then
+the chains of parents of the tags they use), and each block's ``tags`` key is its tags and
+their ancestors. The
 two courses are published in turn, run after run, so that the machine's noise hits both
 alike; the ratio is the median of each run's pair. Run: ``make bench-tags``.
 """
@@ -102,7 +103,7 @@ def main() -> None:
          ("untagged", f"{blocks:,}", "0", "0", f"{without * 1000:.0f} ms")],
         ("course", "blocks", "object tags", "tag ids in rows", "median publish"),
     ))  # fmt: skip
-    print(f"\ntags read alone (one query): median {read * 1000:.0f} ms")
+    print(f"\ntags read alone (two queries): median {read * 1000:.0f} ms")
     print(f"tagged / untagged, median of paired runs: {paired:.2f}x (target <= 1.2x)")
 
 

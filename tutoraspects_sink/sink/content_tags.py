@@ -2,9 +2,12 @@
 them: for each object, the ids of the tags applied to it and of all their ancestors (a block
 tagged "Optics" also carries "Physics" and "Science"), sorted; ``[]`` when none.
 
-Read with one query per course, never one per block: the object tags of the course and of
-every block key of it, each with its tag's chain of parents joined in (openedx_tagging keeps
-taxonomies at most six levels deep; a deeper chain costs one more query per level). As
+Read with two queries per course, never one per block: the object tags of the course and of
+every block key of it (object id and tag id: one row each, no join on the tag tree), then the
+chains of parents of the distinct tags they use, joined in (a handful of rows; openedx_tagging
+keeps taxonomies at most six levels deep, a deeper chain costs one more query per level).
+Joining the parents into every object tag's row instead made MariaDB's read 6x slower (215 ms
+against 35 ms for 6,000 object tags). As
 openedx_tagging's ``get_object_tags`` does, tags of disabled or deleted taxonomies and deleted
 tags are left out; free-text tags have no tag id and add none.
 """
@@ -23,8 +26,8 @@ from . import edx_platform
 
 _COURSE, _BLOCK = "course-v1:", "block-v1:"
 
-# The tag and its ancestors, read in the same row (TAXONOMY_MAX_DEPTH + 1 levels).
-_CHAIN = ("tag_id", *(f"tag__{'parent__' * level}parent_id" for level in range(5)))
+# A tag's ancestors, read in the tag's row (TAXONOMY_MAX_DEPTH levels above it).
+_PARENTS = tuple(f"{'parent__' * level}parent_id" for level in range(5))
 
 
 def block_key_prefix(course_key: Any) -> str | None:
@@ -49,31 +52,38 @@ def course_tags(course_key: Any) -> dict[str, list[int]]:
         taxonomy__isnull=False,
         taxonomy__enabled=True,
     )
+    rows = list(queryset.values_list("object_id", "tag_id"))
+    lineages = _with_ancestors({tag for _, tag in rows})
     found: defaultdict[str, set[int]] = defaultdict(set)
-    deeper: dict[int, set[str]] = {}  # ancestors whose own parent was not read yet
-    for object_id, *chain in queryset.values_list("object_id", *_CHAIN):
-        ids = found[object_id]
-        ids.update(tag for tag in chain if tag is not None)
-        if chain[-1] is not None:
-            deeper.setdefault(chain[-1], set()).add(object_id)
-    _add_deeper_ancestors(found, deeper)
+    for object_id, tag in rows:
+        found[object_id].update(lineages[tag])
     return {object_id: sorted(ids) for object_id, ids in found.items()}
 
 
-def _add_deeper_ancestors(found: defaultdict[str, set[int]], deeper: dict[int, set[str]]) -> None:
-    """Follow chains longer than one row holds, one query per further level."""
+def _with_ancestors(tag_ids: set[int]) -> dict[int, set[int]]:
+    """Tag id -> the tag and all its ancestors: their chains in one query, and one more per
+    level where a chain is longer than a row holds."""
+    lineages = {tag: {tag} for tag in tag_ids}
     tags = edx_platform.get_model("tag")
-    while deeper and tags is not None:
+    if tags is None or not tag_ids:
+        return lineages
+    deeper: dict[int, set[int]] = {}  # ancestors whose own parent was not read yet
+    for tag, *chain in tags.objects.filter(pk__in=list(tag_ids)).values_list("pk", *_PARENTS):
+        lineages[tag].update(parent for parent in chain if parent is not None)
+        if chain[-1] is not None:
+            deeper.setdefault(chain[-1], set()).add(tag)
+    while deeper:
         parents = dict(tags.objects.filter(pk__in=list(deeper)).values_list("pk", "parent_id"))
-        following: dict[int, set[str]] = {}
-        for tag, objects in deeper.items():
-            parent = parents.get(tag)
+        following: dict[int, set[int]] = {}
+        for ancestor, below in deeper.items():
+            parent = parents.get(ancestor)
             if parent is None:
                 continue
-            for object_id in objects:
-                found[object_id].add(parent)
-            following.setdefault(parent, set()).update(objects)
+            for tag in below:
+                lineages[tag].add(parent)
+            following.setdefault(parent, set()).update(below)
         deeper = following
+    return lineages
 
 
 def courses_tagged(by: str, keys: list[Any]) -> list[str]:
