@@ -85,8 +85,9 @@ def ensure_venv(quiet: bool = True) -> Path:
     return venv
 
 
-def write_config(directory: Path, metadata_db: Path, *, secret_key: str) -> Path:
-    """A ``superset_config.py`` for a loopback Superset with SQLite metadata."""
+def write_config(directory: Path, metadata_db: Path, *, secret_key: str, extra: str = "") -> Path:
+    """A ``superset_config.py`` for a loopback Superset with SQLite metadata; ``extra``
+    (settings as Python source) comes last and overrides the rest."""
     config = directory / "superset_config.py"
     config.write_text(
         f"""\
@@ -103,7 +104,7 @@ WTF_CSRF_ENABLED = True
 SQLLAB_CTAS_NO_LIMIT = True
 # The dev server answers one request at a time per thread; dashboards send several.
 SUPERSET_WEBSERVER_TIMEOUT = 120
-""",
+{extra}""",
         encoding="utf-8",
     )
     return config
@@ -152,10 +153,12 @@ def free_port() -> int:
 
 
 class SupersetServer:
-    """A Superset web server on loopback, with a copy of the cached metadata in ``directory``."""
+    """A Superset web server on loopback, with a copy of the cached metadata in ``directory``;
+    ``extra_config``: more settings (Python source), such as the deployment's caches."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, extra_config: str = "") -> None:
         self.directory = directory
+        self.extra_config = extra_config
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.username = ADMIN_USER
@@ -168,7 +171,9 @@ class SupersetServer:
         metadata = self.directory / "superset.db"
         if not metadata.exists():
             shutil.copyfile(metadata_template(), metadata)
-        config = write_config(self.directory, metadata, secret_key=secrets.token_urlsafe(32))
+        config = write_config(
+            self.directory, metadata, secret_key=secrets.token_urlsafe(32), extra=self.extra_config
+        )
         env = {**os.environ, "SUPERSET_CONFIG_PATH": str(config), "FLASK_APP": "superset"}
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(  # noqa: S603 - the Superset of our venv

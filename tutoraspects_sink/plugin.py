@@ -74,6 +74,11 @@ config: dict[str, dict[str, Any]] = {
         "SUPERSET_CLICKHOUSE_HOST": "{{ ASPECTS_SINK_CLICKHOUSE_HOST }}",
         "SUPERSET_DB_NAME": "aspects_sink_superset",
         "SUPERSET_DB_USER": "aspects_sink_superset",
+        # Superset's caches (chart data, metadata, filter and explore state) in Tutor's Redis
+        # (REDIS_HOST, REDIS_PORT), in a Redis database of their own; chart data is kept this
+        # many seconds (new events show up on a dashboard after at most that long).
+        "SUPERSET_REDIS_DB": 5,
+        "SUPERSET_CACHE_TIMEOUT": 300,
         "DOCKER_IMAGE_SUPERSET": "{{ DOCKER_REGISTRY }}aspects-sink-superset:6.1.0-{{ ASPECTS_SINK_VERSION }}",
         # Where browsers reach Superset (the Embedded SDK loads dashboards from there); None:
         # http(s)://SUPERSET_HOST, following ENABLE_HTTPS.
@@ -135,6 +140,7 @@ hooks.Filters.ENV_TEMPLATE_VARIABLES.add_items(
         ("aspects_sink_sinks", catalog.toggled()),
         ("aspects_sink_check_config", templating.check_config_in_template),
         ("aspects_sink_clickhouse_url", templating.clickhouse_url_in_template),
+        ("aspects_sink_redis_url", templating.redis_url_in_template),
         ("aspects_sink_job_environment", templating.job_environment_in_template),
         ("aspects_sink_enabled", templating.sink_enabled_in_template),
         ("aspects_sink_embedded_sdk", templating.EMBEDDED_SDK),

@@ -91,6 +91,14 @@ def clickhouse_url(config: Mapping[str, Any]) -> str:
     return f"{scheme}://{host}:{config['ASPECTS_SINK_CLICKHOUSE_HTTP_PORT']}"
 
 
+def redis_url(config: Mapping[str, Any], database: int) -> str:
+    """``redis://[user:password@]host:port/database`` on Tutor's Redis (REDIS_*), with
+    credentials only when Tutor has both, as Tutor's own settings do."""
+    user, password = config["REDIS_USERNAME"], config["REDIS_PASSWORD"]
+    auth = f"{url_component(user)}:{url_component(password)}@" if user and password else ""
+    return f"redis://{auth}{config['REDIS_HOST']}:{config['REDIS_PORT']}/{database}"
+
+
 def job_environment(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The environment of the ``aspects-sink`` job container, in compose and Kubernetes alike:
     where ClickHouse is and its three users (``python -m tutoraspects_sink.clickhouse``), where
@@ -147,6 +155,7 @@ def check_config(config: Mapping[str, Any]) -> None:
         _server_problems(config),
         _naming_problems(config),
         _dashboard_problems(config),
+        _superset_cache_problems(config),
         _queue_problems(config),
     ):
         value = config[f"ASPECTS_SINK_{key}"]
@@ -289,6 +298,18 @@ def worker_queues() -> set[str] | None:
     return queues
 
 
+def _superset_cache_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Superset's caches: a database of Tutor's Redis, and a chart-data timeout."""
+    database, timeout = (
+        _getter(config)("SUPERSET_REDIS_DB"),
+        _getter(config)("SUPERSET_CACHE_TIMEOUT"),
+    )
+    if not (_is_number(database, int) and 0 <= database <= 15):
+        yield "SUPERSET_REDIS_DB", "a Redis database number, 0 to 15"
+    if not (_is_number(timeout, int) and timeout >= -1):
+        yield "SUPERSET_CACHE_TIMEOUT", "a whole number of seconds (-1: no chart-data cache)"
+
+
 def _queue_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """A sink task queue that no Tutor worker consumes: its tasks would wait forever."""
     queue = _getter(config)("TASK_QUEUE")
@@ -326,6 +347,12 @@ def check_config_in_template(context: jinja2.runtime.Context) -> str:
 def clickhouse_url_in_template(context: jinja2.runtime.Context) -> str:
     """Template function ``aspects_sink_clickhouse_url()``: ``http(s)://host:port``."""
     return clickhouse_url(context.get_all())
+
+
+@jinja2.pass_context
+def redis_url_in_template(context: jinja2.runtime.Context, database: int) -> str:
+    """Template function ``aspects_sink_redis_url(database)``."""
+    return redis_url(context.get_all(), database)
 
 
 @jinja2.pass_context

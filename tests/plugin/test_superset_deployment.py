@@ -97,7 +97,7 @@ def test_compose_service_job_and_proxy(superset_root: TutorRoot) -> None:
     assert superset["environment"] == {"SUPERSET_CONFIG_PATH": config_path}
     assert superset["volumes"] == [f"../{CONFIG}:{config_path}:ro"]
     assert (superset_root.env / "local" / f"../{CONFIG}").is_file()
-    assert set(superset["depends_on"]) == {"mysql", "clickhouse"}
+    assert set(superset["depends_on"]) == {"mysql", "redis", "clickhouse"}
     jobs = superset_root.read_yaml("local/docker-compose.jobs.yml")["services"]
     job = jobs["aspects-sink-superset-job"]
     assert job["image"] == superset["image"] and job["volumes"] == superset["volumes"]
@@ -123,16 +123,20 @@ def test_compose_service_job_and_proxy(superset_root: TutorRoot) -> None:
     assert dev["ports"] == ["127.0.0.1:8088:8088"]
 
 
-def superset_settings(root: TutorRoot) -> dict[str, Any]:
+SETTINGS = (
+    "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "FEATURE_FLAGS", "GUEST_ROLE_NAME",
+    "GUEST_TOKEN_JWT_SECRET", "TALISMAN_CONFIG", "TALISMAN_ENABLED", "ENABLE_PROXY_FIX",
+)  # fmt: skip
+
+
+def superset_settings(root: TutorRoot, names: tuple[str, ...] = SETTINGS) -> dict[str, Any]:
     """The rendered superset_config.py as the real Superset reads it (its config module)."""
     probe = (
-        "import json; from superset import config as c; "
-        "print(json.dumps({k: getattr(c, k) for k in ('SECRET_KEY', 'SQLALCHEMY_DATABASE_URI',"
-        " 'FEATURE_FLAGS', 'GUEST_ROLE_NAME', 'GUEST_TOKEN_JWT_SECRET', 'TALISMAN_CONFIG',"
-        " 'TALISMAN_ENABLED', 'ENABLE_PROXY_FIX')}))"
+        "import json, sys; from superset import config as c; "
+        "print(json.dumps({k: getattr(c, k) for k in sys.argv[1:]}))"
     )
     result = subprocess.run(
-        [str(venv_path() / "bin" / "python"), "-c", probe],
+        [str(venv_path() / "bin" / "python"), "-c", probe, *names],
         env={**os.environ, "SUPERSET_CONFIG_PATH": str(root.env / CONFIG)},
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

@@ -97,6 +97,11 @@ def valid_config(**changes: Any) -> dict[str, Any]:
         ),
         ({"CLICKHOUSE_K8S_VOLUME_SIZE": "10 GB"}, "ASPECTS_SINK_CLICKHOUSE_K8S_VOLUME_SIZE = "),
         ({"CLICKHOUSE_ADMIN_PASSWORD": ""}, "ASPECTS_SINK_CLICKHOUSE_ADMIN_PASSWORD = (hidden)"),
+        ({"SUPERSET_REDIS_DB": 16}, "ASPECTS_SINK_SUPERSET_REDIS_DB = 16"),
+        ({"SUPERSET_REDIS_DB": "5"}, "ASPECTS_SINK_SUPERSET_REDIS_DB = '5'"),
+        ({"SUPERSET_REDIS_DB": True}, "ASPECTS_SINK_SUPERSET_REDIS_DB = True"),
+        ({"SUPERSET_CACHE_TIMEOUT": -2}, "ASPECTS_SINK_SUPERSET_CACHE_TIMEOUT = -2"),
+        ({"SUPERSET_CACHE_TIMEOUT": 2.5}, "ASPECTS_SINK_SUPERSET_CACHE_TIMEOUT = 2.5"),
     ],
 )
 def test_malformed_values_are_refused_in_one_line(changes: dict[str, Any], message: str) -> None:
@@ -123,6 +128,8 @@ def test_malformed_values_are_refused_in_one_line(changes: dict[str, Any], messa
         {"COURSE_HISTORY_SNAPSHOTS": 0},
         {"TRACKING_MAX_EVENT_BYTES": 1024, "TRACKING_MAX_MESSAGE_BYTES": 1024},
         {"TRACKING_MAX_BUFFERED_BYTES": 2**30, "TRACKING_MAX_MESSAGE_BYTES": 64 * 2**20},
+        {"SUPERSET_REDIS_DB": 0, "SUPERSET_CACHE_TIMEOUT": -1},
+        {"SUPERSET_REDIS_DB": 15, "SUPERSET_CACHE_TIMEOUT": 86400},
     ],
 )
 def test_valid_values_pass(changes: dict[str, Any]) -> None:

@@ -46,3 +46,15 @@ TALISMAN_CONFIG = {
     "session_cookie_secure": {{ ENABLE_HTTPS|aspects_sink_python }},
 }
 WTF_CSRF_ENABLED = True
+
+# Caches in Tutor's Redis, in a database of their own (ASPECTS_SINK_SUPERSET_REDIS_DB), so that
+# the web workers share them and a restart keeps them. Chart data: a dashboard opened again
+# (by any course team member: the key holds the query and the guest token's row-level
+# security) is answered without ClickHouse for ASPECTS_SINK_SUPERSET_CACHE_TIMEOUT seconds.
+# Metadata, and a dashboard's filter and Explore state (what shared links point to), for a day.
+{%- set redis_url = aspects_sink_redis_url(ASPECTS_SINK_SUPERSET_REDIS_DB) %}
+{%- set day = 24 * 3600 %}
+CACHE_CONFIG = {{ {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_KEY_PREFIX": "aspects_sink_superset_", "CACHE_DEFAULT_TIMEOUT": day}|aspects_sink_python }}
+DATA_CACHE_CONFIG = {{ {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_KEY_PREFIX": "aspects_sink_superset_data_", "CACHE_DEFAULT_TIMEOUT": ASPECTS_SINK_SUPERSET_CACHE_TIMEOUT}|aspects_sink_python }}
+FILTER_STATE_CACHE_CONFIG = {{ {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_KEY_PREFIX": "aspects_sink_superset_filter_state_", "CACHE_DEFAULT_TIMEOUT": day, "REFRESH_TIMEOUT_ON_RETRIEVAL": true}|aspects_sink_python }}
+EXPLORE_FORM_DATA_CACHE_CONFIG = {{ {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_KEY_PREFIX": "aspects_sink_superset_explore_form_data_", "CACHE_DEFAULT_TIMEOUT": day, "REFRESH_TIMEOUT_ON_RETRIEVAL": true}|aspects_sink_python }}
