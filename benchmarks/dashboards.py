@@ -10,8 +10,11 @@ six months.
 
 For each chart: the median and p95 latency of ``POST /api/v1/chart/data`` (Superset runs the
 query on ClickHouse every time), and what ClickHouse did for the query Superset generates
-(asked with ``result_type: query`` and run again): rows read and peak memory, from the query's
-``X-ClickHouse-Summary`` (the embedded server keeps no ``system.query_log``).
+(asked with ``result_type: query`` and run again, 9 times): its median time in ClickHouse, rows
+read and peak memory, from the query's ``X-ClickHouse-Summary`` (the embedded server keeps no
+``system.query_log``). The rest of a request's time is Superset's own. And, in the same run,
+the tracking charts' queries against the views as migration 0017 defined them (reading
+tracking_events FINAL), next to today's (migration 0020: distinct event ids, no FINAL).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from devtools.dashboards import DATABASE, StackError, chart_query_contexts, dashboard_stack
+from devtools.migrations import render_migrations
+from tutoraspects_sink.clickhouse.migrations import load_migrations
 
 COURSES = 1000
 BATCH = 2_000_000
@@ -111,6 +116,58 @@ def add_events(client: Any, course_key: str, start: int, count: int) -> None:
         )
 
 
+FINAL_VIEWS = {"video_views": "video_views_final", "problem_attempts": "problem_attempts_final"}
+
+
+def create_final_views(client: Any, workdir: Path) -> None:
+    """The dashboards' views as migration 0017 made them (over tracking_events FINAL), under
+    the names of FINAL_VIEWS."""
+    rendered = render_migrations(workdir / "migrations-final", database=DATABASE)
+    (migration,) = [m for m in load_migrations(rendered) if m.name.startswith("0017_")]
+    for statement in migration.statements:
+        for view, renamed in FINAL_VIEWS.items():
+            if f"`{DATABASE}`.{view} AS" in statement:
+                client.command(statement.replace(f".{view} AS", f".{renamed} AS", 1))
+
+
+def cpu_seconds(client: Any) -> float:
+    """CPU time ClickHouse's query threads used so far (only the benchmark queries it)."""
+    sql = "SELECT value FROM system.events WHERE event = 'OSCPUVirtualTimeMicroseconds'"
+    return int(client.command(sql)) / 1e6
+
+
+def clickhouse_seconds(client: Any, queries: list[str], runs: int = 9) -> list[tuple[float, float]]:
+    """(median time, mean CPU time) ClickHouse spent on each query (time from its
+    X-ClickHouse-Summary), the queries run in turn so that they share the machine's load."""
+    times: list[list[int]] = [[] for _ in queries]
+    cpu = [0.0 for _ in queries]
+    for _ in range(runs):
+        for index, sql in enumerate(queries):
+            before = cpu_seconds(client)
+            times[index].append(int(client.query(sql).summary["elapsed_ns"]))
+            cpu[index] += cpu_seconds(client) - before
+    return [
+        (statistics.median(each) / 1e9, used / runs) for each, used in zip(times, cpu, strict=True)
+    ]
+
+
+def compare_final(stack: Any, course_key: str) -> None:
+    """Each tracking chart's query on the FINAL views and on today's, in turn."""
+    create_final_views(stack.client, stack.workdir)
+    header = "ClickHouse: time / CPU time"
+    print(f"\n  {header:<40} {'FINAL':>15} {'now':>15} {'ratios':>11}")
+    for name, query_context in chart_query_contexts(stack.api, course_key).items():
+        sql = stack.api.chart_data({**query_context, "result_type": "query"})[0]["query"]
+        views = [view for view in FINAL_VIEWS if f"`{view}`" in sql]
+        if not views:
+            continue
+        old_sql = sql.replace(f"`{views[0]}`", f"`{FINAL_VIEWS[views[0]]}`")
+        (old, old_cpu), (new, new_cpu) = clickhouse_seconds(stack.client, [old_sql, sql])
+        print(f"  {name:<40} {old * 1000:>6.0f} / {old_cpu * 1000:>3.0f}ms "
+              f"{new * 1000:>6.0f} / {new_cpu * 1000:>3.0f}ms "
+              f"{old / new:>4.1f}x {old_cpu / new_cpu:>4.1f}x")  # fmt: skip
+
+
 def measure(stack: Any, course_key: str, runs: int) -> list[dict[str, Any]]:
     """Each chart's chart-data latency (median, p95 of ``runs``), rows read, peak memory."""
     figures = []
@@ -126,6 +183,7 @@ def measure(stack: Any, course_key: str, runs: int) -> list[dict[str, Any]]:
         figures.append({
             "chart": name, "rows": rows, "median": statistics.median(timings),
             "p95": statistics.quantiles(timings, n=20, method="inclusive")[18],
+            "clickhouse": clickhouse_seconds(stack.client, [sql])[0][0],
             "read_rows": int(summary["read_rows"]), "memory": int(summary["memory_usage"]),
         })  # fmt: skip
     return figures
@@ -133,13 +191,13 @@ def measure(stack: Any, course_key: str, runs: int) -> list[dict[str, Any]]:
 
 def report(label: str, events: int, figures: list[dict[str, Any]]) -> None:
     print(f"\n{label}: {events:,} tracking events, {COURSES:,} courses")
-    print(
-        f"  {'chart':<40} {'median':>8} {'p95':>8} {'rows read':>11} {'of events':>9} {'memory':>9}"
-    )
+    print(f"  {'chart':<40} {'median':>8} {'p95':>8} {'ClickHouse':>10} {'rows read':>11} "
+          f"{'of events':>9} {'memory':>9}")  # fmt: skip
     for row in figures:
         share = row["read_rows"] / events
         print(f"  {row['chart']:<40} {row['median'] * 1000:>6.0f}ms {row['p95'] * 1000:>6.0f}ms "
-              f"{row['read_rows']:>11,} {share:>8.2%} {row['memory'] / 2**20:>7.1f}MB")  # fmt: skip
+              f"{row['clickhouse'] * 1000:>8.0f}ms {row['read_rows']:>11,} {share:>8.2%} "
+              f"{row['memory'] / 2**20:>7.1f}MB")  # fmt: skip
 
 
 def main() -> int:
@@ -163,11 +221,13 @@ def main() -> int:
             )
             first = measure(stack, measured, args.runs)
             report("Small", small, first)
+            compare_final(stack, measured)
             started = time.monotonic()
             add_events(stack.client, template, small, args.events - small)
             print(f"\n{args.events - small:,} more events in {time.monotonic() - started:.0f} s")
             second = measure(stack, measured, args.runs)
             report("Large", args.events, second)
+            compare_final(stack, measured)
             print("\nGrowth from the small to the large table (x10 events)")
             for a, b in zip(first, second, strict=True):
                 print(f"  {a['chart']:<40} p95 x{b['p95'] / a['p95']:.2f}, "

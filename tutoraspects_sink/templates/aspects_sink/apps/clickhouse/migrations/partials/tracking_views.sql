@@ -1,7 +1,22 @@
 {#- The dashboards' views over tracking events, shared by the migrations that (re)create them:
-    `events` is what they read the events from (a table with FINAL, or a view). -#}
+    `events` is what they read the events from (a table with FINAL, or a view).
+    distinct_events: `events` is the table itself, read without FINAL; each event counts once
+    as a distinct event id, and retired users' events are left out here. -#}
 {% from "aspects_sink/apps/clickhouse/migrations/partials/macros.sql" import db, on_cluster with context -%}
-{%- macro video_views(events) -%}
+{#- The number of events (those meeting `condition`): rows, or distinct event ids. -#}
+{%- macro events_counted(distinct_events, condition=none) -%}
+{%- if distinct_events -%}
+uniqExact{% if condition %}If(event_id, {{ condition }}){% else %}(event_id){% endif %}
+{%- else -%}
+count{% if condition %}If({{ condition }}){% else %}(){% endif %}
+{%- endif -%}
+{%- endmacro -%}
+{%- macro not_retired(distinct_events) -%}
+{%- if distinct_events %}
+        AND user_id GLOBAL NOT IN (SELECT user_id FROM {{ db() }}.retired_users)
+{%- endif -%}
+{%- endmacro -%}
+{%- macro video_views(events, distinct_events=false) -%}
 CREATE OR REPLACE VIEW {{ db() }}.video_views{{ on_cluster() }} AS
 SELECT
     blocks.org AS org,
@@ -22,16 +37,16 @@ LEFT JOIN
     SELECT
         course_key,
         block_id,
-        count() AS play_count,
+        {{ events_counted(distinct_events) }} AS play_count,
         uniqExactIf(user_id, user_id != 0) AS viewer_count
     FROM {{ events }}
-    WHERE name IN ('play_video', 'edx.video.played') AND block_id != ''
+    WHERE name IN ('play_video', 'edx.video.played') AND block_id != ''{{ not_retired(distinct_events) }}
     GROUP BY course_key, block_id
 ) AS plays ON plays.course_key = blocks.course_key AND plays.block_id = blocks.location
 WHERE blocks.block_type = 'video'
 ORDER BY course_key, course_order
 {%- endmacro -%}
-{%- macro problem_attempts(events) -%}
+{%- macro problem_attempts(events, distinct_events=false) -%}
 CREATE OR REPLACE VIEW {{ db() }}.problem_attempts{{ on_cluster() }} AS
 SELECT
     blocks.org AS org,
@@ -55,13 +70,13 @@ LEFT JOIN
     SELECT
         course_key,
         block_id,
-        count() AS attempt_count,
-        countIf(JSONExtractString(event, 'success') = 'correct') AS success_count,
+        {{ events_counted(distinct_events) }} AS attempt_count,
+        {{ events_counted(distinct_events, "JSONExtractString(event, 'success') = 'correct'") }} AS success_count,
         uniqExactIf(user_id, user_id != 0) AS learner_count,
         uniqExactIf(user_id, user_id != 0 AND JSONExtractString(event, 'success') = 'correct')
             AS successful_learner_count
     FROM {{ events }}
-    WHERE name = 'problem_check' AND event_source != 'browser' AND block_id != ''
+    WHERE name = 'problem_check' AND event_source != 'browser' AND block_id != ''{{ not_retired(distinct_events) }}
     GROUP BY course_key, block_id
 ) AS checks ON checks.course_key = blocks.course_key AND checks.block_id = blocks.location
 WHERE blocks.block_type = 'problem'
