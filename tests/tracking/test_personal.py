@@ -207,6 +207,14 @@ def test_email_addresses_in_text_go_usage_keys_stay():
     assert row("edx.custom", body)["block_id"] == PROBLEM
 
 
+def test_adjacent_email_addresses_are_each_removed_in_linear_time():
+    text = "plnt@y.zz" * 20_000  # each address's domain runs into the next one's local part
+
+    stored = json.loads(row("edx.custom", {"u": text})["event"])["u"]
+
+    assert "plnt" not in stored and "]]" not in stored
+
+
 def test_keys_holding_personal_data_are_cleaned_too():
     body = {EMAIL: 3, f"/u/{USER}": 4}
 

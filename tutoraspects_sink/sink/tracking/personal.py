@@ -175,7 +175,8 @@ def _emails(text: str) -> list[tuple[int, int]]:
         if len(top_level) < 2 or not top_level.isalpha():
             continue
         start = match.start()
-        while start > 0 and text[start - 1] in _LOCAL_PART:
+        floor = spans[-1][1] if spans else 0  # addresses never overlap
+        while start > floor and text[start - 1] in _LOCAL_PART:
             start -= 1
         local = text[start : match.start()]
         if local and not local.endswith(_NOT_EMAIL_LOCAL_ENDINGS):
@@ -213,8 +214,13 @@ def scrub_text(text: str) -> str:
         text = _PERSONAL_QUERY_FIRST.sub(r"\1" + MARKER, text, count=1)
         text = _PERSONAL_QUERY.sub(r"\1" + MARKER, text)
     if "@" in text:
-        for start, end in reversed(_emails(text)):
-            text = text[:start] + MARKER + text[end:]
+        spans = _emails(text)
+        if spans:
+            parts, cursor = [], 0
+            for start, end in spans:
+                parts += [text[cursor:start], MARKER]
+                cursor = end
+            text = "".join([*parts, text[cursor:]])
     return text
 
 
