@@ -13,11 +13,16 @@ A batch the broker refuses for its size (over RabbitMQ's ``max_message_size``, f
 published again in halves, down to single events; a single event the broker still refuses is
 set aside (its excerpt and the broker's reason go to the quarantine table), never retried for
 ever. On an AMQP broker the batches are published with publisher confirms: without them
-RabbitMQ drops an oversized message silently and fails the *next* publish instead.
+RabbitMQ drops an oversized message silently and fails the *next* publish instead. Redis
+refuses a message longer than its ``proto-max-bulk-len`` by dropping the connection, which the
+client cannot tell from an outage: a batch whose message would be over Redis' smallest
+possible limit (1 MiB) is taken as refused for its size when Redis answers a fresh connection
+right after.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from typing import Any
@@ -39,6 +44,16 @@ TOO_LARGE = (
 )
 
 
+# The smallest proto-max-bulk-len Redis accepts: no shorter message is refused for its size.
+REDIS_MIN_BULK_LEN = 1024 * 1024
+
+
+def message_size(batch: list[Any]) -> int:
+    """About the bytes of the Celery message carrying ``batch`` on Redis: kombu's JSON (every
+    non-ASCII character escaped) in base64."""
+    return len(json.dumps(batch, default=str)) * 4 // 3
+
+
 def is_too_large(error: BaseException) -> bool:
     """Whether the broker refused a message for its size (not an outage)."""
     text = str(error).lower()
@@ -58,13 +73,37 @@ class CeleryTransport(RowTransport):
         try:
             self._publish(batch)
         except Exception as error:
-            if not is_too_large(error):
+            reason = self._refusal(error, batch)
+            if reason is None:
                 raise
-            self._publish_in_halves(batch, error)
+            self._publish_in_halves(batch, reason)
 
-    def _publish_in_halves(self, batch: list[Any], error: BaseException) -> None:
+    def _refusal(self, error: BaseException, batch: list[Any]) -> str | None:
+        """Why the broker refused ``batch`` for its size; None if it did not (an outage)."""
+        if is_too_large(error):
+            return errors.describe(error)
+        from ..tasks import insert_tracking_events
+
+        app = insert_tracking_events.app
+        size = message_size(batch)
+        if self.connection(app).transport.driver_type != "redis" or size <= REDIS_MIN_BULK_LEN:
+            return None
+        probe = app.connection_for_write()
+        try:
+            probe.ensure_connection(max_retries=1)
+            probe.default_channel  # noqa: B018 - kombu pings Redis when it opens a channel
+        except Exception:
+            return None  # Redis is down: an outage, retried as such
+        finally:
+            probe.release()
+        return (
+            f"Redis dropped the connection on a message of about {size} bytes (over its "
+            f"proto-max-bulk-len?): {errors.describe(error)}"
+        )
+
+    def _publish_in_halves(self, batch: list[Any], refusal: str) -> None:
         if len(batch) == 1:
-            reason = f"refused by the broker: {errors.describe(error)}"
+            reason = f"refused by the broker: {refusal}"
             log.error("Tracking: one event set aside, %s", reason)
             self.set_aside += 1
             record = batch[0] if oversize.is_set_aside(batch[0]) else self.excerpt(batch[0], reason)
@@ -72,7 +111,7 @@ class CeleryTransport(RowTransport):
             return
         log.warning(
             "Tracking: the broker refused a batch of %d events for its size; publishing it "
-            "in halves: %s", len(batch), errors.describe(error),
+            "in halves: %s", len(batch), refusal,
         )  # fmt: skip
         middle = len(batch) // 2
         for half in (batch[:middle], batch[middle:]):
@@ -97,6 +136,7 @@ class CeleryTransport(RowTransport):
         if self._connection is None or self._connection[0] != os.getpid():
             connection = app.connection_for_write()
             if connection.transport.driver_type == "amqp":
+                connection.release()
                 options = dict(app.conf.broker_transport_options or {})
                 connection = app.connection_for_write(
                     transport_options={**options, "confirm_publish": True}
