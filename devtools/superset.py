@@ -110,6 +110,28 @@ SUPERSET_WEBSERVER_TIMEOUT = 120
     return config
 
 
+def write_deployment_config(directory: Path, metadata_db: Path, deployment: Path) -> Path:
+    """A ``superset_config.py`` that is the deployment's own (as Tutor rendered it: Talisman and
+    its content security policy, embedding, guest tokens, secrets), but for what a loopback
+    test server cannot have: the metadata in SQLite instead of Tutor's MySQL, no result cache."""
+    config = directory / "superset_config.py"
+    config.write_text(
+        f"""\
+import runpy as _runpy
+
+# The deployment's settings, rendered by the tutor CLI.
+globals().update(
+    {{name: value for name, value in _runpy.run_path({str(deployment)!r}).items() if name.isupper()}}
+)
+SQLALCHEMY_DATABASE_URI = {f"sqlite:///{metadata_db}"!r}
+DATA_CACHE_CONFIG = {{"CACHE_TYPE": "NullCache"}}
+SUPERSET_WEBSERVER_TIMEOUT = 120
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
 def _superset(config: Path, *args: str, timeout: float = 600) -> None:
     env = {**os.environ, "SUPERSET_CONFIG_PATH": str(config), "FLASK_APP": "superset"}
     result = subprocess.run(  # noqa: S603 - the Superset of our venv, our arguments
@@ -156,9 +178,18 @@ class SupersetServer:
     """A Superset web server on loopback, with a copy of the cached metadata in ``directory``;
     ``extra_config``: more settings (Python source), such as the deployment's caches."""
 
-    def __init__(self, directory: Path, port: int | None = None, extra_config: str = "") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int | None = None,
+        extra_config: str = "",
+        deployment_config: Path | None = None,
+    ) -> None:
+        """``deployment_config``: a deployment's rendered ``superset_config.py`` to run with
+        (:func:`write_deployment_config`) instead of the tests' own settings."""
         self.directory = directory
         self.extra_config = extra_config
+        self.deployment_config = deployment_config
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.username = ADMIN_USER
@@ -171,9 +202,15 @@ class SupersetServer:
         metadata = self.directory / "superset.db"
         if not metadata.exists():
             shutil.copyfile(metadata_template(), metadata)
-        config = write_config(
-            self.directory, metadata, secret_key=secrets.token_urlsafe(32), extra=self.extra_config
-        )
+        if self.deployment_config is not None:
+            config = write_deployment_config(self.directory, metadata, self.deployment_config)
+        else:
+            config = write_config(
+                self.directory,
+                metadata,
+                secret_key=secrets.token_urlsafe(32),
+                extra=self.extra_config,
+            )
         env = {**os.environ, "SUPERSET_CONFIG_PATH": str(config), "FLASK_APP": "superset"}
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(  # noqa: S603 - the Superset of our venv

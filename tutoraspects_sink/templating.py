@@ -30,6 +30,7 @@ from tutor import hooks
 from tutor.exceptions import TutorError
 
 from . import catalog, limits
+from .dashboards import superset_origins
 from .limits import MAX_TIMEOUT_SECS
 from .sink.embedding import sdk
 
@@ -102,8 +103,9 @@ def redis_url(config: Mapping[str, Any], database: int) -> str:
 def job_environment(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The environment of the ``aspects-sink`` job container, in compose and Kubernetes alike:
     where ClickHouse is and its three users (``python -m tutoraspects_sink.clickhouse``), where
-    Superset is and its admin (``python -m tutoraspects_sink.superset``). Passwords reach the
-    job this way only, never on its command line."""
+    Superset is, its admin, the LMS's account and the origins that frame the dashboards
+    (``python -m tutoraspects_sink.superset``). Passwords reach the job this way only, never on
+    its command line."""
     prefix = "ASPECTS_SINK_CLICKHOUSE_"
     environment = [
         (f"{prefix}URL", clickhouse_url(config)),
@@ -113,8 +115,15 @@ def job_environment(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
         (f"{prefix}CLUSTER_NODE_URLS", ",".join(config[f"{prefix}CLUSTER_NODE_URLS"])),
     ]
     names = [f"{prefix}{role}_{item}" for role in _ROLES for item in ("USER", "PASSWORD")]
-    names += [f"ASPECTS_SINK_SUPERSET_{name}" for name in ("URL", "ADMIN_USER", "ADMIN_PASSWORD")]
-    return environment + [(name, config[name]) for name in names]
+    names += [
+        f"ASPECTS_SINK_SUPERSET_{name}"
+        for name in ("URL", "ADMIN_USER", "ADMIN_PASSWORD", "LMS_USER", "LMS_PASSWORD")
+    ]
+    return [
+        *environment,
+        *[(name, config[name]) for name in names],
+        ("ASPECTS_SINK_SUPERSET_ALLOWED_DOMAINS", " ".join(superset_origins(config))),
+    ]
 
 
 def sink_enabled(config: Mapping[str, Any], sink: str) -> bool:

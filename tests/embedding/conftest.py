@@ -22,13 +22,18 @@ from common.djangoapps.student.roles import (
     CourseLimitedStaffRole,
     CourseStaffRole,
 )
+from django.contrib.auth.models import User
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from django.test import Client
 from factories import build_course, enroll, make_user, publish_course
+from opaque_keys.edx.keys import CourseKey
 
 from devtools.superset import venv_path
 from tests.fixtures.clickhouse import connect
 from tests.fixtures.processes import REPO
 from tutoraspects_sink.sink.embedding.conf import COURSE_ENGAGEMENT_UUID
+from tutoraspects_sink.sink.embedding.sdk import SDK_STATIC_PREFIX
 from tutoraspects_sink.superset import embedding as provisioning
 
 PASSWORD = "s3cret-Pa55"
@@ -130,14 +135,15 @@ class Embedding:
         return self.superset.server.url
 
 
-def run_provisioning(superset, tmp_path: Path, *extra: str, password: str = ISSUER_PASSWORD):
-    """The provisioning module, copied out of the repository and run by Superset's Python."""
+def run_provisioning(server, tmp_path: Path, *extra: str, password: str = ISSUER_PASSWORD):
+    """The provisioning module, copied out of the repository and run by Superset's Python, with
+    the settings of ``server`` (a running ``SupersetServer``)."""
     script = tmp_path / "aspects_sink_embedding.py"
     shutil.copyfile(provisioning.__file__, script)
     return subprocess.run(
         [str(venv_path() / "bin" / "python"), str(script), "--dashboard", COURSE_ENGAGEMENT_UUID,
          "--issuer-user", ISSUER, "--issuer-password-env", "ISSUER_PASSWORD", *extra],
-        env={**os.environ, "SUPERSET_CONFIG_PATH": str(superset.server.directory / "superset_config.py"),
+        env={**os.environ, "SUPERSET_CONFIG_PATH": str(server.directory / "superset_config.py"),
              "ISSUER_PASSWORD": password},
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
@@ -158,7 +164,7 @@ def embedding(superset_dashboards, tmp_path_factory) -> Iterator[Embedding]:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     course_b = json.loads(result.stdout.strip().splitlines()[-1])["course_key"]
-    provisioned = run_provisioning(superset_dashboards, tmp_path_factory.mktemp("provision"))
+    provisioned = run_provisioning(superset_dashboards.server, tmp_path_factory.mktemp("provision"))
     assert provisioned.returncode == 0, provisioned.stderr
     try:
         yield Embedding(
@@ -191,3 +197,31 @@ def lms(settings, embedding):
     cache.clear()
     yield settings
     cache.clear()
+
+
+# The browser tests' LMS -------------------------------------------------------------------
+
+
+@pytest.fixture
+def served_sdk(settings, embedded_sdk_dir) -> Iterator[None]:
+    """The SDK bundle published as the image publishes it (STATICFILES_DIRS)."""
+    settings.STATICFILES_DIRS = [(SDK_STATIC_PREFIX, str(embedded_sdk_dir))]
+    finders.get_finder.cache_clear()
+    yield
+    finders.get_finder.cache_clear()
+
+
+def staff_session(live_server, browser, course_key: str, *base_urls: str) -> None:
+    """Log course A's staff in: a session made by Django, its cookie given to the browser for
+    the live server's URL and each of ``base_urls`` (other names of the live server)."""
+    key = CourseKey.from_string(course_key)
+    publish_course(build_course(key.org, key.course, key.run, sections=1, subsections=1, units=1))
+    user = User.objects.create(username="course_a_staff", email="staff@example.org")
+    CourseStaffRole(key).add_users(user)
+    client = Client()
+    client.force_login(user)
+    for base_url in base_urls or (live_server.url,):
+        browser.get(base_url + "/static/aspects_sink/embedding/reports.css")
+        browser.add_cookie(
+            {"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"}
+        )

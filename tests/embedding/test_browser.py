@@ -9,45 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
-from common.djangoapps.student.roles import CourseStaffRole
-from django.contrib.auth.models import User
-from django.contrib.staticfiles import finders
-from django.test import Client
-from factories import build_course, publish_course
-from opaque_keys.edx.keys import CourseKey
 
 from tests.fixtures.browser import wait_for
 from tutoraspects_sink.sink.embedding.conf import COURSE_ENGAGEMENT_UUID
-from tutoraspects_sink.sink.embedding.sdk import SDK_STATIC_PREFIX
 
-from .conftest import closed_port
+from .conftest import closed_port, staff_session
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "instructor-dashboard-reports.png"
-
-
-@pytest.fixture
-def served_sdk(settings, embedded_sdk_dir) -> None:
-    """The SDK bundle published as the image publishes it (STATICFILES_DIRS)."""
-    settings.STATICFILES_DIRS = [(SDK_STATIC_PREFIX, str(embedded_sdk_dir))]
-    finders.get_finder.cache_clear()
-    yield
-    finders.get_finder.cache_clear()
-
-
-def staff_session(live_server, browser, course_key: str) -> None:
-    """Log course A's staff in: a session made by Django, its cookie given to the browser."""
-    key = CourseKey.from_string(course_key)
-    publish_course(build_course(key.org, key.course, key.run, sections=1, subsections=1, units=1))
-    user = User.objects.create(username="course_a_staff", email="staff@example.org")
-    CourseStaffRole(key).add_users(user)
-    client = Client()
-    client.force_login(user)
-    browser.get(live_server.url + "/static/aspects_sink/embedding/reports.css")
-    browser.add_cookie(
-        {"name": "sessionid", "value": client.cookies["sessionid"].value, "path": "/"}
-    )
 
 
 def test_reports_tab_renders_course_a_video_chart(live_server, browser, embedding, lms, served_sdk):

@@ -7,8 +7,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from factories import build_course
+
+from tutoraspects_sink.sink.embedding import conf, tokens
 
 from .conftest import PASSWORD
 
@@ -120,22 +123,11 @@ def in_context_url(key) -> str:
     return f"/aspects-sink/superset_in_context_dashboard/{key}"
 
 
-def test_in_context_course_dashboard_parameters(people, unreachable_superset):
+def test_in_context_parameters_need_superset(people, unreachable_superset):
+    """The dashboard's embedded UUID comes from Superset: unreachable, one line (503)."""
     answer = client_for(people.staff_a).get(in_context_url(people.course_a))
-    assert answer.status_code == 200
-    body = answer.json()
-    assert body["dashboardId"] == "5ee6eacb-6006-41dc-bee0-becaa1ce435f"
-    assert body["supersetUrl"] == "http://dashboards.example.org/"
-    assert body["defaultCourseRun"] == "2026"
-    # Superset's URL state of the course filter, in rison.
-    assert body["courseRuns"]["2026"]["native_filters"] == (
-        "(NATIVE_FILTER-course:(id:NATIVE_FILTER-course,extraFormData:(filters:!((col:course_key,"
-        "op:IN,val:!('course-v1:EmbedX+A101+2026')))),filterState:(value:!("
-        "'course-v1:EmbedX+A101+2026')),ownState:()))"
-    )
-    assert body["guestTokenUrl"] == (
-        f"http://testserver/aspects-sink/superset_in_context_guest_token/{people.course_a}"
-    )
+    assert answer.status_code == 503
+    assert "did not answer" in answer.json()["error"]
 
 
 def test_in_context_block_of_another_course_is_403(people, unreachable_superset):
@@ -159,8 +151,15 @@ def test_in_context_block_token_restricted_to_block(people, unreachable_superset
         }
     }
     key = people.course_a.make_usage_key("video", "abc123")
+    # The dashboard's embedded UUID as an earlier request cached it: no need for Superset.
+    embedded = "7c1b3c4e-2f0a-4d7e-9a51-0c2d3e4f5a6b"
+    cache.set(
+        tokens.embedded_cache_key(conf.superset_config(), "0b1e0d5e-7a51-4c43-9c1e-5a7f6a4f9b10"),
+        embedded,
+    )
     answer = client_for(people.staff_a).get(in_context_url(key))
     assert answer.status_code == 200
+    assert answer.json()["dashboardId"] == embedded
     assert "NATIVE_FILTER-video" in answer.json()["courseRuns"]["2026"]["native_filters"]
     token = client_for(people.staff_a).get(f"/aspects-sink/superset_in_context_guest_token/{key}")
     assert token.status_code == 503  # authorized, then Superset is unreachable

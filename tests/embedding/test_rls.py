@@ -66,7 +66,7 @@ def test_formats_cannot_reach_private_attributes(settings):
 def test_token_payload_always_restricts_to_the_course(settings):
     settings.SUPERSET_EXTRA_FILTERS_FORMAT = ["org = '{course_id.org}'"]
     course = CourseLocator("EmbedX", "A101", "2026")
-    dashboards = conf.instructor_dashboards()
+    dashboards = [item.uuid for item in conf.instructor_dashboards()]
     payload = tokens.token_payload(user("ada"), course, dashboards)
     assert payload == {
         "user": {"username": "ada"},

@@ -22,8 +22,6 @@ from .conftest import ISSUER, ISSUER_PASSWORD, VIDEO_VIEWS_CHART, Embedding, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 
 def user_with(role, course_key: str, username: str) -> User:
     user = User.objects.create(username=username, email=f"{username}@example.org")
@@ -66,7 +64,7 @@ def rows(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_provisioning_is_idempotent_and_fixes_the_embedded_uuid(embedding, tmp_path):
-    again = run_provisioning(embedding.superset, tmp_path)
+    again = run_provisioning(embedding.superset.server, tmp_path)
     assert again.returncode == 0, again.stderr
     assert f"embedded as {COURSE_ENGAGEMENT_UUID}" in again.stdout
     admin = embedding.superset.client
@@ -80,11 +78,16 @@ def test_service_account_may_only_issue_guest_tokens(embedding, lms):
 
     issuer = SupersetClient(SupersetSettings(embedding.url, ISSUER, ISSUER_PASSWORD))
     issuer.login()
-    for path in ("/api/v1/dashboard/", "/api/v1/chart/", "/api/v1/dataset/", "/api/v1/database/"):
+    for path in ("/api/v1/chart/", "/api/v1/dataset/", "/api/v1/database/"):
         with pytest.raises(SupersetError, match=r"HTTP 40[13]"):
             issuer.get(path)
     with pytest.raises(SupersetError, match=r"HTTP 40[13]"):
         issuer.chart_data(json.loads(embedding.superset.chart(VIDEO_VIEWS_CHART)["query_context"]))
+    # It owns the embedded dashboards: it sees their definitions (and embedding), nothing else.
+    listed = issuer.get("/api/v1/dashboard/")["result"]
+    assert [item["uuid"] for item in listed] == [COURSE_ENGAGEMENT_UUID]
+    embedded = issuer.get(f"/api/v1/dashboard/{COURSE_ENGAGEMENT_UUID}/embedded")["result"]
+    assert embedded["uuid"] == COURSE_ENGAGEMENT_UUID
 
 
 def test_course_a_token_reads_only_course_a(embedding, lms):
@@ -160,7 +163,11 @@ def test_unknown_dashboard_and_wrong_password_are_one_line(embedding, lms):
     ]
     status, body = guest_token(staff, embedding.course_a)
     assert status == 503
-    assert "is every dashboard UUID of the settings embedded in Superset?" in body["error"]
+    assert body["error"] == (
+        f"The dashboards are unavailable: Superset at {embedding.url} has no embeddable "
+        "dashboard 00000000-0000-4000-8000-000000000000: check the dashboard UUIDs of the "
+        "settings, and that the import job ran (import-superset-assets)"
+    )
     lms.ASPECTS_INSTRUCTOR_DASHBOARDS = [
         {"name": "Course engagement", "slug": "x", "uuid": COURSE_ENGAGEMENT_UUID}
     ]
@@ -194,3 +201,44 @@ def test_in_context_token_restricts_to_the_block(embedding, lms):
     (row,) = rows(data)
     assert row["video_name_with_location"].endswith(embedding.superset.activity["video_names"][2])
     assert row["play_count"] == 4
+
+
+def test_in_context_course_dashboard_parameters(embedding, lms):
+    """Studio's parameters: the dashboard's embedded UUID (looked up in Superset), Superset's
+    public URL, the course filter's URL state, where to get the token."""
+    staff = user_with(CourseStaffRole, embedding.course_a, "studio_params")
+    client = Client()
+    client.force_login(staff)
+    answer = client.get(f"/aspects-sink/superset_in_context_dashboard/{embedding.course_a}")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["dashboardId"] == COURSE_ENGAGEMENT_UUID
+    assert body["supersetUrl"] == embedding.url + "/"
+    course = CourseKey.from_string(embedding.course_a)
+    assert body["defaultCourseRun"] == course.run
+    # Superset's URL state of the course filter, in rison.
+    assert body["courseRuns"][course.run]["native_filters"] == (
+        "(NATIVE_FILTER-course:(id:NATIVE_FILTER-course,extraFormData:(filters:!((col:course_key,"
+        f"op:IN,val:!('{course}')))),filterState:(value:!('{course}')),ownState:()))"
+    )
+    assert body["guestTokenUrl"] == (
+        f"http://testserver/aspects-sink/superset_in_context_guest_token/{course}"
+    )
+
+
+def test_embedded_uuid_is_cached_and_looked_up_again_when_gone(embedding, lms):
+    """The embedded UUID is read once an hour; a token refused for a UUID Superset no longer
+    knows makes the LMS read it again (the embedding was re-created) instead of failing."""
+    from tutoraspects_sink.sink.embedding import conf, tokens
+
+    staff = user_with(CourseStaffRole, embedding.course_a, "stale_staff")
+    config = conf.superset_config()
+    dashboard = conf.instructor_dashboards()[0]
+    stale = "11111111-1111-4111-8111-111111111111"
+    cache.set(tokens.embedded_cache_key(config, dashboard.uuid), stale)
+    status, body = guest_token(staff, embedding.course_a)
+    assert status == 200, body
+    assert body["embeddedIds"] == {COURSE_ENGAGEMENT_UUID: COURSE_ENGAGEMENT_UUID}
+    assert tokens.embedded_uuids(config, [dashboard]) == {
+        COURSE_ENGAGEMENT_UUID: COURSE_ENGAGEMENT_UUID
+    }

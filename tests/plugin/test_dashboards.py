@@ -128,6 +128,17 @@ def test_job_environment_points_at_the_existing_superset(reporting_root: TutorRo
     assert environment["ASPECTS_SINK_SUPERSET_ADMIN_USER"] == "admin"
     assert environment["ASPECTS_SINK_SUPERSET_ADMIN_PASSWORD"] == TRICKY_PASSWORD
     assert environment["ASPECTS_SINK_CLICKHOUSE_REPORTING_PASSWORD"] == TRICKY_PASSWORD
+    # The import job embeds the dashboards for the LMS and Studio, and makes the LMS's account.
+    config = reporting_root.config()
+    assert environment["ASPECTS_SINK_SUPERSET_LMS_USER"] == "aspects_sink_lms"
+    assert (
+        environment["ASPECTS_SINK_SUPERSET_LMS_PASSWORD"]
+        == (config["ASPECTS_SINK_SUPERSET_LMS_PASSWORD"])
+    )
+    lms, cms = reporting_root.value("LMS_HOST"), reporting_root.value("CMS_HOST")
+    assert environment["ASPECTS_SINK_SUPERSET_ALLOWED_DOMAINS"] == (
+        f"http://{lms} http://{cms} http://{lms}:8000 http://{cms}:8001"
+    )
     mount = "../plugins/aspects_sink/apps/superset/assets:/openedx/aspects-sink/superset-assets:ro"
     assert mount in job["volumes"]
     assert (

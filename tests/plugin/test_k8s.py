@@ -123,7 +123,17 @@ def test_job_gets_the_connection_and_the_migrations(
             "REPORTING_USER",
             "REPORTING_PASSWORD",
         )
-    } | {f"ASPECTS_SINK_SUPERSET_{name}" for name in ("URL", "ADMIN_USER", "ADMIN_PASSWORD")}
+    } | {
+        f"ASPECTS_SINK_SUPERSET_{name}"
+        for name in (
+            "URL",
+            "ADMIN_USER",
+            "ADMIN_PASSWORD",
+            "LMS_USER",
+            "LMS_PASSWORD",
+            "ALLOWED_DOMAINS",
+        )
+    }
     # The same environment as the compose job's: one list, rendered by both patches.
     compose = default_root.read_yaml("local/docker-compose.jobs.yml")["services"]
     assert list(env.items()) == [

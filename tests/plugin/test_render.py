@@ -189,6 +189,12 @@ def test_jobs_compose_carries_the_connection_in_the_environment(
         "ASPECTS_SINK_SUPERSET_URL": "http://aspects-sink-superset:8088",
         "ASPECTS_SINK_SUPERSET_ADMIN_USER": "aspects_sink_admin",
         "ASPECTS_SINK_SUPERSET_ADMIN_PASSWORD": config["ASPECTS_SINK_SUPERSET_ADMIN_PASSWORD"],
+        "ASPECTS_SINK_SUPERSET_LMS_USER": "aspects_sink_lms",
+        "ASPECTS_SINK_SUPERSET_LMS_PASSWORD": config["ASPECTS_SINK_SUPERSET_LMS_PASSWORD"],
+        "ASPECTS_SINK_SUPERSET_ALLOWED_DOMAINS": (
+            "http://local.openedx.io http://studio.local.openedx.io "
+            "http://local.openedx.io:8000 http://studio.local.openedx.io:8001"
+        ),
     }
     # No "$" left for compose to interpolate.
     assert "$" not in job["environment"]["ASPECTS_SINK_CLICKHOUSE_SINK_PASSWORD"].replace("$$", "")

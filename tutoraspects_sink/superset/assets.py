@@ -50,6 +50,8 @@ class AssetsBundle:
 
     data: bytes
     names: tuple[str, ...]
+    # The UUIDs of its dashboards (the import job makes them embeddable).
+    dashboards: tuple[str, ...] = ()
 
     def of_kind(self, kind: str) -> list[str]:
         return [name for name in self.names if name.startswith(f"{kind}/")]
@@ -76,12 +78,16 @@ def build_bundle(directory: Path) -> AssetsBundle:
         raise SupersetError(
             f"unexpected file {strays[0]} in {directory}: assets live in {', '.join(KINDS)}/"
         )
-    validate({name: _load(directory, name) for name in names})
+    assets = {name: _load(directory, name) for name in names}
+    validate(assets)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in names:
             archive.writestr(f"{BUNDLE_ROOT}/{name}", (directory / name).read_bytes())
-    return AssetsBundle(data=buffer.getvalue(), names=tuple(names))
+    dashboards = tuple(
+        str(assets[name]["uuid"]) for name in names if name.startswith("dashboards/")
+    )
+    return AssetsBundle(data=buffer.getvalue(), names=tuple(names), dashboards=dashboards)
 
 
 def _load(directory: Path, name: str) -> Any:

@@ -119,10 +119,10 @@ class SupersetClient:
                 f"Superset at {self.base_url} refused user {self.settings.username!r}: "
                 "wrong user name or password"
             )
-        self._raise_for_status(status, answer, "POST /api/v1/security/login")
+        self.raise_for_status(status, answer, "POST /api/v1/security/login")
         self._headers = {"Authorization": f"Bearer {answer['access_token']}"}
         status, answer = self._send("GET", "/api/v1/security/csrf_token/")
-        self._raise_for_status(status, answer, "GET /api/v1/security/csrf_token/")
+        self.raise_for_status(status, answer, "GET /api/v1/security/csrf_token/")
         self._headers.update({"X-CSRFToken": answer["result"], "Referer": self.base_url + "/"})
 
     # -- API ----------------------------------------------------------------------------------
@@ -141,12 +141,24 @@ class SupersetClient:
         Superset's access tokens expire (15 minutes by default): a session that outlives its
         token logs in again, once, and repeats the request.
         """
+        status, answer = self.request(method, path, json_body=json_body, fields=fields)
+        self.raise_for_status(status, answer, f"{method} {path.split('?', maxsplit=1)[0]}")
+        return answer
+
+    def request(
+        self, method: str, path: str, *, json_body: Any = None, fields: dict[str, Any] | None = None
+    ) -> tuple[int, Any]:
+        """Like :meth:`call`, but the status and the answer, whatever the status."""
         status, answer = self._send(method, path, json_body=json_body, fields=fields)
         if status == 401 and "Authorization" in self._headers and _expired(answer):
             self.login()
             status, answer = self._send(method, path, json_body=json_body, fields=fields)
-        self._raise_for_status(status, answer, f"{method} {path.split('?', maxsplit=1)[0]}")
-        return answer
+        return status, answer
+
+    def add_secret(self, value: str) -> None:
+        """A value (another account's password) never to be shown in a message."""
+        if value:
+            self._secrets.add(value)
 
     def import_assets(self, bundle: bytes, passwords: Mapping[str, str]) -> None:
         """Import a Superset v1 assets bundle (zip), overwriting the objects with the same UUIDs.
@@ -169,7 +181,7 @@ class SupersetClient:
                 f"Superset failed to import the assets (HTTP {status}: {self._describe(answer)}); "
                 "its log says why"
             )
-        self._raise_for_status(status, answer, "POST /api/v1/assets/import/")
+        self.raise_for_status(status, answer, "POST /api/v1/assets/import/")
 
     def chart_data(self, query_context: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run a chart's query context; return each query's result (``data``, ``colnames``...)."""
@@ -207,7 +219,8 @@ class SupersetClient:
             answer = {"message": response.data.decode("utf-8", "replace")}
         return response.status, answer
 
-    def _raise_for_status(self, status: int, answer: Any, what: str) -> None:
+    def raise_for_status(self, status: int, answer: Any, what: str) -> None:
+        """A :class:`SupersetError` for an error status of the request ``what``."""
         if status < 400:
             return
         if status in (401, 403):

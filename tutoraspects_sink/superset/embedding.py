@@ -4,10 +4,13 @@
 Superset's environment (``SUPERSET_CONFIG_PATH`` set, metadata migrated, assets imported)
 makes, idempotently:
 
-* the **guest token issuer**: a role allowed to do exactly two things, read a CSRF token and
-  issue guest tokens (``can_read`` and ``can_grant_guest_token`` on ``SecurityRestApi``), and
-  the LMS's service account with that role only, its password taken from an environment
-  variable (reset on every run, so that rotating it is one config save and one run);
+* the **guest token issuer**: a role allowed to read a CSRF token, issue guest tokens
+  (``can_read`` and ``can_grant_guest_token`` on ``SecurityRestApi``) and read dashboards
+  (``can_read`` on ``Dashboard``), and the LMS's service account with that role only, its
+  password taken from an environment variable (reset on every run, so that rotating it is one
+  config save and one run), made an owner of the embedded dashboards: Superset shows a
+  dashboard's embedding (which the LMS reads) to its owners, and no data to an account without
+  data access;
 * the **guest role** (Superset's ``GUEST_ROLE_NAME``): what a guest token's holder may call to
   display an embedded dashboard, read-only; which rows it sees is the token's business;
 * each dashboard **embeddable under a fixed UUID** (the dashboard's own UUID), which the LMS
@@ -29,7 +32,11 @@ from collections.abc import Sequence
 # The roles' default names; superset_config.py's GUEST_ROLE_NAME must name the guest role.
 ISSUER_ROLE = "aspects_sink_guest_token_issuer"
 GUEST_ROLE = "aspects_sink_guest"
-ISSUER_PERMISSIONS = (("can_read", "SecurityRestApi"), ("can_grant_guest_token", "SecurityRestApi"))
+ISSUER_PERMISSIONS = (
+    ("can_read", "SecurityRestApi"),
+    ("can_grant_guest_token", "SecurityRestApi"),
+    ("can_read", "Dashboard"),
+)
 # What the embedded dashboard page calls as a guest (Superset 6.1), nothing that writes
 # content: dashboards, charts and their data, native filter state, the current user (6.0.1+
 # asks for it), themes.
@@ -92,6 +99,9 @@ def provision(
             current = EmbeddedDashboard(uuid=uuid.UUID(dashboard_uuid), dashboard_id=dashboard.id)
             db.session.add(current)
         current.allow_domain_list = ",".join(allowed_domains)
+        issuer = security_manager.find_user(username=issuer_user)
+        if issuer not in dashboard.owners:
+            dashboard.owners.append(issuer)
         done.append(f"dashboard {dashboard.dashboard_title!r} embedded as {dashboard_uuid}")
     db.session.commit()
     return done

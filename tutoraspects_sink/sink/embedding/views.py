@@ -20,8 +20,9 @@ from django.views.decorators.http import require_GET
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
+from ...superset import rison
 from .. import edx_platform
-from . import conf, rison, tokens
+from . import conf, tokens
 from .locale import dashboards_for_user
 from .superset import GuestTokenError
 
@@ -81,12 +82,14 @@ def _guarded(view):
 
 @_guarded
 def course_guest_token(request: HttpRequest, course_id: str) -> JsonResponse:
-    """``{"guestToken": ...}`` for the Reports tab of ``course_id``: the instructor dashboards
-    in the user's language, rows of that course only."""
+    """``{"guestToken": ..., "embeddedIds": {dashboard UUID: embedded UUID}}`` for the Reports
+    tab of ``course_id``: the instructor dashboards in the user's language, rows of that course
+    only."""
     course_key = _course_key(course_id)
     _authorize(request, course_key)
     dashboards = dashboards_for_user(conf.instructor_dashboards())
-    return JsonResponse({"guestToken": tokens.guest_token(request.user, course_key, dashboards)})
+    token = tokens.guest_token(request.user, course_key, dashboards)
+    return JsonResponse({"guestToken": token.token, "embeddedIds": token.embedded})
 
 
 def _in_context(usage_id: str, request: HttpRequest) -> tuple[Any, Any, conf.Dashboard]:
@@ -116,9 +119,10 @@ def in_context_dashboard(request: HttpRequest, usage_id: str) -> JsonResponse:
             filter_id: _native_filter(filter_id, block_column, str(usage_key))
             for filter_id in dashboard.block_filter_ids
         }
+    (embedded,) = tokens.embedded_uuids(conf.superset_config(), [dashboard]).values()
     return JsonResponse(
         {
-            "dashboardId": dashboard.uuid,
+            "dashboardId": embedded,
             "supersetUrl": conf.superset_config().public_url + "/",
             "courseRuns": {course_key.run: {"native_filters": rison.dumps(native_filters)}},
             "defaultCourseRun": course_key.run,
@@ -135,7 +139,7 @@ def in_context_guest_token(request: HttpRequest, usage_id: str) -> JsonResponse:
     that block only."""
     course_key, usage_key, dashboard = _in_context(usage_id, request)
     token = tokens.guest_token(request.user, course_key, [dashboard], usage_key=usage_key)
-    return JsonResponse({"guestToken": token})
+    return JsonResponse({"guestToken": token.token})
 
 
 def _native_filter(filter_id: str, column: str, value: str) -> dict[str, Any]:

@@ -48,7 +48,7 @@
           error.fromServer = Boolean(answer.body.error);
           throw error;
         }
-        return answer.body.guestToken;
+        return answer.body;
       });
   }
 
@@ -56,6 +56,8 @@
     var settings = JSON.parse(root.querySelector(".aspects-sink-reports-settings").textContent);
     var message = root.querySelector(".aspects-sink-reports-message");
     var embedded = {};
+    // Superset chooses the UUID a dashboard is embedded under; the token endpoint says which.
+    var embeddedIds = {};
 
     function showMessage(text) {
       message.textContent = text;
@@ -67,7 +69,7 @@
       var token = firstToken;
       embedded[dashboard.uuid] = true;
       return sdk.embedDashboard({
-        id: dashboard.uuid,
+        id: embeddedIds[dashboard.uuid] || dashboard.uuid,
         supersetDomain: settings.supersetUrl,
         mountPoint: root.querySelector("#aspects-sink-dashboard-" + dashboard.uuid),
         // The SDK asks again before a token expires; the first one is the one already fetched.
@@ -77,7 +79,9 @@
             token = null;
             return Promise.resolve(first);
           }
-          return fetchToken(settings.guestTokenUrl);
+          return fetchToken(settings.guestTokenUrl).then(function (body) {
+            return body.guestToken;
+          });
         },
         dashboardUiConfig: { hideTitle: true, hideChartControls: false, filters: { expanded: false } },
       });
@@ -88,6 +92,7 @@
     Promise.all([loadSdk(settings.sdkUrl), fetchToken(settings.guestTokenUrl)])
       .then(function (loaded) {
         var sdk = loaded[0];
+        embeddedIds = loaded[1].embeddedIds || {};
         message.hidden = true;
         root.querySelectorAll(".aspects-sink-reports-tab").forEach(function (tab) {
           tab.addEventListener("click", function () {
@@ -107,7 +112,7 @@
             }
           });
         });
-        return embed(sdk, settings.dashboards[0], loaded[1]);
+        return embed(sdk, settings.dashboards[0], loaded[1].guestToken);
       })
       .catch(function (error) {
         // The server's messages are complete sentences; anything else is put in one.
