@@ -220,25 +220,25 @@ class Recovery:
         return mapped
 
     def _left_out(self, block: Any) -> None:
-        self.unmapped += 1
-        if self.unmapped == 1:
-            log.warning(
-                "A tab, about or info page of %s failed to load and cannot be mapped back to "
-                "its key; it is left out of the course dump (error block %s)",
-                self.course_key,
-                block.location,
-            )
+        self._warn_once(
+            "A tab, about or info page of %s failed to load and cannot be mapped back to its "
+            "key; it is left out of the course dump (error block %s)",
+            block,
+        )
 
     def _unmapped(self, kid: Any) -> Any:
+        self._warn_once(
+            "A block of %s failed to load and cannot be mapped back to its key; the outline "
+            "lists it as the error block %s",
+            kid,
+        )
+        return kid
+
+    def _warn_once(self, message: str, block: Any) -> None:
+        """One warning per course, however many of its blocks cannot be mapped back."""
         self.unmapped += 1
         if self.unmapped == 1:
-            log.warning(
-                "A block of %s failed to load and cannot be mapped back to its key; the "
-                "outline lists it as the error block %s",
-                self.course_key,
-                kid.location,
-            )
-        return kid
+            log.warning(message, self.course_key, block.location)
 
 
 Definitions = Callable[[list[Any]], dict[Any, dict[str, Any]]]
